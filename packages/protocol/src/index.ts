@@ -1,0 +1,42 @@
+export { REDACTED, REPLAY_MARKER_HEADER, type RecordedRequest } from "./recorded.js";
+export { SAFE_METHODS, TARGET_NAMES, type TargetName } from "./targets.js";
+export {
+  DIFF_KINDS,
+  signatureKey,
+  type DiffKind,
+  type DiffTally,
+  type EndpointTally,
+  type Exemplar,
+  type ExemplarMessage,
+  type Signature,
+  type SignatureTally,
+} from "./diff.js";
+export {
+  REPORT_SCHEMA_VERSION,
+  type AgentEndState,
+  type AgentResult,
+  type DiffGroup,
+  type DiffSummary,
+  type LatencySummaryMs,
+  type RunEvent,
+  type RunMode,
+  type RunResult,
+  type RunStatus,
+  type TargetResult,
+  type TargetResults,
+  type VerdictCheck,
+} from "./result.js";
+export {
+  MESSAGE_SCHEMAS,
+  PROTOCOL_VERSION,
+  type Fraction,
+  type Message,
+  type MessageOf,
+  type MessageType,
+  type Payload,
+  type Snapshot,
+  type TargetInterval,
+} from "./messages.js";
+export { decodeExpected, decodeMessage, encodeMessage, type DecodeResult } from "./codec.js";
+export { SUBJECTS, isSubjectToken } from "./subjects.js";
+export { InfrastructureError, InvalidInputError, ParallaxError, formatIssue, type Issue } from "./errors.js";

@@ -1,0 +1,137 @@
+import { z } from "zod";
+
+/** Major version of the wire contract; an agent with another major is refused. */
+export const PROTOCOL_VERSION = 1;
+
+const fraction = z.tuple([z.number().int().nonnegative(), z.number().int().positive()]);
+/** A rational number `[numerator, denominator]`; segments are pairs of these. */
+export type Fraction = z.infer<typeof fraction>;
+
+const counts = z.record(z.string(), z.number());
+
+const exemplarMessage = z.object({
+  status: z.number().optional(),
+  error: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+  bodyTruncated: z.boolean().optional(),
+});
+
+const exemplar = z.object({
+  request: z.object({
+    method: z.string(),
+    path: z.string(),
+    headers: z.record(z.string(), z.string()),
+    body: z.string().optional(),
+    bodyTruncated: z.boolean().optional(),
+  }),
+  responses: z.object({ production: exemplarMessage, candidate: exemplarMessage, secondary: exemplarMessage }).partial(),
+  differences: z.array(
+    z.object({ path: z.string(), kind: z.string(), production: z.unknown().optional(), candidate: z.unknown().optional() }),
+  ),
+});
+
+const diffKind = z.enum(["status", "changed", "type", "added", "removed", "body", "header"]);
+
+const diffTally = z.object({
+  compared: z.number(),
+  identical: z.number(),
+  notComparable: z.number(),
+  notComparableReasons: counts,
+  endpoints: z.record(z.string(), z.object({ compared: z.number(), comparedWithSecondary: z.number() })),
+  signatures: z.record(
+    z.string(),
+    z.object({
+      endpoint: z.string(),
+      path: z.string(),
+      kind: diffKind,
+      candidate: z.number(),
+      secondary: z.number(),
+      both: z.number(),
+      exemplars: z.array(exemplar),
+      exemplarsSeen: z.number(),
+    }),
+  ),
+  combos: counts,
+  overflowPairs: z.number(),
+});
+
+const targetInterval = z.object({
+  requests: z.number(),
+  responses: z.number(),
+  errors: z.number(),
+  transportErrors: z.number(),
+  errorKinds: counts,
+  statusCodes: counts,
+  /** Delta histogram of this interval: HdrHistogram V2 compressed base64, microseconds. */
+  histogram: z.string(),
+});
+
+const targetName = z.enum(["production", "candidate", "secondary"]);
+
+export const MESSAGE_SCHEMAS = {
+  "parallax.v1.hello": z.object({
+    agentId: z.string(),
+    name: z.string(),
+    version: z.string(),
+    protocol: z.number().int(),
+    host: z.string(),
+    pid: z.number().int(),
+  }),
+  "parallax.v1.heartbeat": z.object({
+    agentId: z.string(),
+    state: z.string(),
+    runId: z.string().optional(),
+    epoch: z.number().int().optional(),
+  }),
+  /** Coordinator → agent (request/reply): fetch this bundle and get ready to run this share. */
+  "parallax.v1.prepare": z.object({
+    runId: z.string(),
+    epoch: z.number().int(),
+    agentId: z.string(),
+    bundle: z.object({ digest: z.string(), size: z.number().int() }),
+    segment: z.object({ from: fraction, to: fraction }),
+    leaseMs: z.number().int().positive(),
+  }),
+  /** Agent → coordinator, reply to prepare. */
+  "parallax.v1.ready": z.object({
+    runId: z.string(),
+    epoch: z.number().int(),
+    agentId: z.string(),
+    planned: z.number().int(),
+  }),
+  "parallax.v1.refused": z.object({
+    runId: z.string(),
+    epoch: z.number().int(),
+    agentId: z.string(),
+    reason: z.string(),
+  }),
+  /** Coordinator → all agents of a run: one start instant for everyone (wall-clock epoch ms). */
+  "parallax.v1.start": z.object({ runId: z.string(), epoch: z.number().int(), startAt: z.number() }),
+  "parallax.v1.stop": z.object({ runId: z.string(), epoch: z.number().int(), reason: z.string() }),
+  /** Coordinator → agents of a run: still here; renews the agents' lease. */
+  "parallax.v1.lease": z.object({ runId: z.string(), epoch: z.number().int() }),
+  /** Agent → coordinator through the durable stream, every second and once more at the end (`final`). */
+  "parallax.v1.snapshot": z.object({
+    runId: z.string(),
+    agentId: z.string(),
+    epoch: z.number().int(),
+    seq: z.number().int().nonnegative(),
+    final: z.boolean(),
+    /** Requests of the segment dispatched or held back so far (cumulative). */
+    done: z.number().int(),
+    planned: z.number().int(),
+    targets: z.record(targetName, targetInterval),
+    diff: diffTally,
+    skipped: counts,
+    scheduler: z.object({ late: z.number(), maxLagMs: z.number() }),
+  }),
+} as const;
+
+export type MessageType = keyof typeof MESSAGE_SCHEMAS;
+export type Payload<T extends MessageType> = z.infer<(typeof MESSAGE_SCHEMAS)[T]>;
+export type Message = { [T in MessageType]: { type: T } & Payload<T> }[MessageType];
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+
+export type Snapshot = Payload<"parallax.v1.snapshot">;
+export type TargetInterval = z.infer<typeof targetInterval>;
