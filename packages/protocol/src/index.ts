@@ -40,3 +40,5 @@ export {
 export { decodeExpected, decodeMessage, encodeMessage, type DecodeResult } from "./codec.js";
 export { SUBJECTS, isSubjectToken } from "./subjects.js";
 export { InfrastructureError, InvalidInputError, ParallaxError, formatIssue, type Issue } from "./errors.js";
+export { decodeBundle, encodeBundle, sha256, type Bundle } from "./bundle.js";
+export { silentLogger, type Logger } from "./logger.js";

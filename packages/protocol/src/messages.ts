@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DiffTally } from "./diff.js";
 
 /** Major version of the wire contract; an agent with another major is refused. */
 export const PROTOCOL_VERSION = 1;
@@ -8,6 +9,8 @@ const fraction = z.tuple([z.number().int().nonnegative(), z.number().int().posit
 export type Fraction = z.infer<typeof fraction>;
 
 const counts = z.record(z.string(), z.number());
+
+const diffKind = z.enum(["status", "changed", "type", "added", "removed", "body", "header"]);
 
 const exemplarMessage = z.object({
   status: z.number().optional(),
@@ -27,11 +30,9 @@ const exemplar = z.object({
   }),
   responses: z.object({ production: exemplarMessage, candidate: exemplarMessage, secondary: exemplarMessage }).partial(),
   differences: z.array(
-    z.object({ path: z.string(), kind: z.string(), production: z.unknown().optional(), candidate: z.unknown().optional() }),
+    z.object({ path: z.string(), kind: diffKind, production: z.unknown().optional(), candidate: z.unknown().optional() }),
   ),
 });
-
-const diffKind = z.enum(["status", "changed", "type", "added", "removed", "body", "header"]);
 
 const diffTally = z.object({
   compared: z.number(),
@@ -78,6 +79,8 @@ export const MESSAGE_SCHEMAS = {
     host: z.string(),
     pid: z.number().int(),
   }),
+  /** Coordinator → every agent: announce yourselves (agents answer with hello). */
+  "parallax.v1.discover": z.object({ coordinatorId: z.string() }),
   "parallax.v1.heartbeat": z.object({
     agentId: z.string(),
     state: z.string(),
@@ -121,7 +124,7 @@ export const MESSAGE_SCHEMAS = {
     /** Requests of the segment dispatched or held back so far (cumulative). */
     done: z.number().int(),
     planned: z.number().int(),
-    targets: z.record(targetName, targetInterval),
+    targets: z.partialRecord(targetName, targetInterval),
     diff: diffTally,
     skipped: counts,
     scheduler: z.object({ late: z.number(), maxLagMs: z.number() }),
@@ -129,7 +132,13 @@ export const MESSAGE_SCHEMAS = {
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS;
-export type Payload<T extends MessageType> = z.infer<(typeof MESSAGE_SCHEMAS)[T]>;
+/**
+ * A snapshot's diff tally is validated by the schema but typed as protocol's `DiffTally`: JSON
+ * never carries `undefined`, so the schema's optional fields and `exactOptionalPropertyTypes` agree.
+ */
+export type Payload<T extends MessageType> = T extends "parallax.v1.snapshot"
+  ? Omit<z.infer<(typeof MESSAGE_SCHEMAS)[T]>, "diff"> & { diff: DiffTally }
+  : z.infer<(typeof MESSAGE_SCHEMAS)[T]>;
 export type Message = { [T in MessageType]: { type: T } & Payload<T> }[MessageType];
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 

@@ -1,6 +1,7 @@
 /** Every subject Parallax uses, in one place, versioned. */
 export const SUBJECTS = {
   hello: "parallax.v1.agents.hello",
+  discover: "parallax.v1.agents.discover",
   heartbeat: (agentId: string) => `parallax.v1.agents.heartbeat.${agentId}`,
   heartbeats: "parallax.v1.agents.heartbeat.*",
   /** Requests addressed to one agent (prepare). */

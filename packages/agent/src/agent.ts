@@ -1,0 +1,285 @@
+import { systemClock, warmUpHttpClient, type Clock } from "@parallax/engine";
+import {
+  PROTOCOL_VERSION,
+  SUBJECTS,
+  decodeBundle,
+  decodeMessage,
+  encodeMessage,
+  type Logger,
+  type MessageOf,
+  type Payload,
+} from "@parallax/protocol";
+import { parseJsonl } from "@parallax/recording";
+import { resolveScenario, type Scenario } from "@parallax/scenario";
+import type { Bus, BusMessage, Subscription } from "@parallax/transport";
+import { PreparedRun, httpTargetFactory, type TargetFactory } from "./run.js";
+import { assertTransition, type AgentState } from "./states.js";
+
+// Liveness, together: how often the agent speaks, and how often it checks its lease.
+export const HEARTBEAT_MS = 1000;
+export const SNAPSHOT_MS = 1000;
+const LEASE_CHECK_MS = 100;
+
+export interface AgentOptions {
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly id: string;
+  readonly name: string;
+  readonly version: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Decides whether this agent may send to a target; returns the refusal reason, or undefined when allowed. */
+  readonly checkTarget?: (url: URL) => Promise<string | undefined>;
+  readonly createTarget?: TargetFactory;
+}
+
+interface Active {
+  readonly run: PreparedRun;
+  readonly control: Subscription;
+  readonly abort: AbortController;
+  lastLeaseAt: number;
+  leaseMs: number;
+  seq: number;
+  /** Snapshots are appended strictly in order; each waits for the previous. */
+  publishing: Promise<void>;
+  started: boolean;
+}
+
+/**
+ * The agent: announces itself, prepares a share of a run when asked, starts at the shared
+ * instant, ships a snapshot every second, and stops sending on its own when the coordinator's
+ * lease runs out. Everything arrives through the `Bus`; nothing received is ever executed.
+ */
+export class Agent {
+  readonly #o: AgentOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #subscriptions: Subscription[] = [];
+  #state: AgentState = "idle";
+  #active: Active | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #finished: Promise<void> = Promise.resolve();
+
+  constructor(options: AgentOptions) {
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger.child({ component: "agent", agentId: options.id });
+  }
+
+  get state(): AgentState {
+    return this.#state;
+  }
+
+  start(): void {
+    const { bus } = this.#o;
+    this.#subscriptions.push(
+      bus.subscribe(SUBJECTS.agentControl(this.#o.id), (m) => void this.#onControl(m)),
+      bus.subscribe(SUBJECTS.discover, () => this.#hello()),
+    );
+    this.#hello();
+    this.#heartbeat = setInterval(() => this.#beat(), HEARTBEAT_MS);
+    this.#heartbeat.unref();
+  }
+
+  /** Stop any run (final snapshot included) and leave the bus. */
+  async close(): Promise<void> {
+    this.#active?.abort.abort();
+    await this.#finished;
+    if (this.#state === "ready") await this.#release();
+    clearInterval(this.#heartbeat);
+    for (const s of this.#subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  #to(next: AgentState): void {
+    assertTransition(this.#state, next);
+    this.#state = next;
+  }
+
+  #hello(): void {
+    const o = this.#o;
+    this.#o.bus.publish(
+      SUBJECTS.hello,
+      encodeMessage("parallax.v1.hello", { agentId: o.id, name: o.name, version: o.version, protocol: PROTOCOL_VERSION, host: o.host, pid: o.pid }),
+    );
+    // The state travels in heartbeats; one right behind the hello tells a new coordinator at once whether we are free.
+    this.#beat();
+  }
+
+  #beat(): void {
+    const run = this.#active?.run;
+    const payload: Payload<"parallax.v1.heartbeat"> = run
+      ? { agentId: this.#o.id, state: this.#state, runId: run.runId, epoch: run.epoch }
+      : { agentId: this.#o.id, state: this.#state };
+    this.#o.bus.publish(SUBJECTS.heartbeat(this.#o.id), encodeMessage("parallax.v1.heartbeat", payload));
+  }
+
+  async #onControl(message: BusMessage): Promise<void> {
+    const decoded = decodeMessage(message.data);
+    if (!decoded.ok) {
+      this.#log.warn({ error: decoded.error }, "ignored control message");
+      return;
+    }
+    const m = decoded.message;
+    switch (m.type) {
+      case "parallax.v1.prepare": {
+        const reply = await this.#prepare(m);
+        message.respond?.(reply);
+        return;
+      }
+      default:
+        this.#log.warn({ type: m.type }, "ignored unexpected control message");
+    }
+  }
+
+  async #prepare(m: MessageOf<"parallax.v1.prepare">): Promise<Uint8Array> {
+    const refuse = (reason: string) => {
+      this.#log.warn({ runId: m.runId, reason }, "refused run");
+      return encodeMessage("parallax.v1.refused", { runId: m.runId, epoch: m.epoch, agentId: this.#o.id, reason });
+    };
+    if (this.#state !== "idle") return refuse(`busy (${this.#state} run ${this.#active?.run.runId ?? "?"})`);
+    this.#to("preparing");
+    try {
+      const bytes = await this.#o.bus.blobs.get(m.bundle.digest);
+      if (!bytes) throw new Error(`bundle ${m.bundle.digest} not found`);
+      const bundle = decodeBundle(bytes, m.bundle.digest);
+      const scenario = await resolveScenario({ overrides: bundle.scenario as Record<string, unknown>, env: {}, cwd: "/" });
+      const denied = await this.#checkTargets(scenario);
+      if (denied) {
+        this.#to("idle");
+        return refuse(denied);
+      }
+      await warmUpHttpClient();
+      const recording = parseJsonl(bundle.recording, `bundle ${m.bundle.digest.slice(0, 12)}`);
+      const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? httpTargetFactory);
+      const control = this.#o.bus.subscribe(SUBJECTS.runControl(m.runId), (c) => this.#onRunControl(c));
+      this.#active = {
+        run,
+        control,
+        abort: new AbortController(),
+        lastLeaseAt: this.#clock.now(),
+        leaseMs: m.leaseMs,
+        seq: 0,
+        publishing: Promise.resolve(),
+        started: false,
+      };
+      this.#to("ready");
+      this.#log.info({ runId: m.runId, planned: run.planned }, "ready");
+      return encodeMessage("parallax.v1.ready", { runId: m.runId, epoch: m.epoch, agentId: this.#o.id, planned: run.planned });
+    } catch (error) {
+      this.#to("idle");
+      return refuse(`could not prepare: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  async #checkTargets(scenario: Scenario): Promise<string | undefined> {
+    if (!this.#o.checkTarget) return undefined;
+    for (const [name, spec] of Object.entries(scenario.targets)) {
+      if (!spec) continue;
+      const reason = await this.#o.checkTarget(new URL(spec.url));
+      if (reason) return `target ${name} ${spec.url} not allowed: ${reason}`;
+    }
+    return undefined;
+  }
+
+  #onRunControl(message: BusMessage): void {
+    const active = this.#active;
+    const decoded = decodeMessage(message.data);
+    if (!active || !decoded.ok) return;
+    const m = decoded.message;
+    switch (m.type) {
+      case "parallax.v1.start":
+        if (m.epoch !== active.run.epoch || active.started) return;
+        active.started = true;
+        active.lastLeaseAt = this.#clock.now();
+        this.#finished = this.#run(active, m.startAt);
+        return;
+      case "parallax.v1.lease":
+        // Fencing: a lease for another epoch is not ours to renew.
+        if (m.epoch === active.run.epoch) active.lastLeaseAt = this.#clock.now();
+        return;
+      case "parallax.v1.stop":
+        if (m.epoch !== active.run.epoch) return;
+        this.#log.info({ runId: m.runId, reason: m.reason }, "stop requested");
+        if (active.started) active.abort.abort();
+        else void this.#release();
+        return;
+      default:
+        return;
+    }
+  }
+
+  async #run(active: Active, startAtWall: number): Promise<void> {
+    this.#to("running");
+    const { run, abort } = active;
+    const startAt = this.#clock.now() + (startAtWall - this.#clock.wallNow());
+    const snapshots = setInterval(() => this.#snapshot(active, false), SNAPSHOT_MS);
+    const lease = setInterval(() => {
+      if (this.#clock.now() - active.lastLeaseAt > active.leaseMs && !abort.signal.aborted) {
+        this.#log.warn({ runId: run.runId, leaseMs: active.leaseMs }, "coordinator silent past the lease: stopping load");
+        abort.abort();
+      }
+    }, LEASE_CHECK_MS);
+    try {
+      const result = await run.run(this.#clock, startAt, abort.signal);
+      this.#log.info({ runId: run.runId, done: result.done, notSent: result.notSent }, "segment finished");
+    } catch (error) {
+      this.#log.error({ runId: run.runId, err: error }, "run failed");
+    } finally {
+      clearInterval(snapshots);
+      clearInterval(lease);
+      this.#to("finishing");
+      this.#snapshot(active, true);
+      await active.publishing;
+      await this.#release();
+    }
+  }
+
+  #snapshot(active: Active, final: boolean): void {
+    const { run } = active;
+    const data = run.sink.take();
+    const seq = active.seq++;
+    const payload: Payload<"parallax.v1.snapshot"> = {
+      runId: run.runId,
+      agentId: this.#o.id,
+      epoch: run.epoch,
+      seq,
+      final,
+      done: data.done,
+      planned: run.planned,
+      targets: data.targets,
+      diff: data.diff,
+      skipped: data.skipped,
+      scheduler: data.scheduler,
+    };
+    const bytes = encodeMessage("parallax.v1.snapshot", payload);
+    const subject = SUBJECTS.snapshots(run.runId, this.#o.id);
+    const id = `${run.runId}.${this.#o.id}.${run.epoch}.${seq}`;
+    active.publishing = active.publishing.then(() => this.#appendWithRetry(subject, bytes, id));
+  }
+
+  /** The stream dedupes by id, so retrying a snapshot whose ack was lost can never count it twice. */
+  async #appendWithRetry(subject: string, bytes: Uint8Array, id: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#o.bus.stream.append(subject, bytes, { id });
+        return;
+      } catch (error) {
+        if (attempt >= 30) {
+          this.#log.error({ id, err: error }, "snapshot lost after retries");
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  async #release(): Promise<void> {
+    const active = this.#active;
+    if (!active) return;
+    this.#active = undefined;
+    active.control.unsubscribe();
+    await active.run.close();
+    if (this.#state !== "idle") this.#to("idle");
+  }
+}

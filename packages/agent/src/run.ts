@@ -1,0 +1,78 @@
+import { Comparator } from "@parallax/diff";
+import { HttpTarget, IntervalSink, prepareRequests, runOpenLoop, type Clock, type Target } from "@parallax/engine";
+import { TARGET_NAMES, type RecordedRequest, type TargetName } from "@parallax/protocol";
+import { createPlan, segmentSize, type Plan, type Scenario, type Segment, type TargetSpec } from "@parallax/scenario";
+
+/** Bodies kept for comparison per response; larger ones are marked truncated and not compared by content. */
+export const MAX_COMPARED_BODY_BYTES = 4 * 1024 * 1024;
+export const MAX_EXEMPLAR_BODY_BYTES = 4096;
+
+export type TargetFactory = (name: TargetName, spec: TargetSpec, scenario: Scenario) => Target;
+
+export const httpTargetFactory: TargetFactory = (name, spec, scenario) =>
+  new HttpTarget({
+    name,
+    url: spec.url,
+    timeoutMs: spec.timeoutMs,
+    headers: spec.headers,
+    keepHeaders: scenario.compare.headers,
+    maxBodyBytes: MAX_COMPARED_BODY_BYTES,
+  });
+
+/** One prepared share of a run: everything built before the start instant. */
+export class PreparedRun {
+  readonly plan: Plan;
+  readonly planned: number;
+  readonly sink: IntervalSink;
+  readonly #targets: Target[];
+  readonly #requests;
+
+  constructor(
+    readonly runId: string,
+    readonly epoch: number,
+    readonly scenario: Scenario,
+    recording: readonly RecordedRequest[],
+    readonly segment: Segment,
+    createTarget: TargetFactory,
+  ) {
+    this.plan = createPlan(scenario.load, {
+      count: recording.length,
+      offsetMs: (index) => recording[index]?.offsetMs ?? 0,
+    });
+    this.planned = segmentSize(segment, this.plan.total);
+    this.#requests = prepareRequests(recording, { runId, allowUnsafeProduction: scenario.compare.allowUnsafeProduction });
+    this.#targets = [];
+    for (const name of TARGET_NAMES) {
+      const spec = scenario.targets[name];
+      if (spec) this.#targets.push(createTarget(name, spec, scenario));
+    }
+    const comparator = new Comparator({
+      ignore: scenario.compare.ignore,
+      tolerance: scenario.compare.tolerance,
+      headers: scenario.compare.headers,
+      exemplars: scenario.compare.exemplars,
+      maxExemplarBodyBytes: MAX_EXEMPLAR_BODY_BYTES,
+    });
+    this.sink = new IntervalSink(
+      comparator,
+      this.#targets.map((t) => t.name),
+    );
+  }
+
+  run(clock: Clock, startAt: number, signal: AbortSignal) {
+    return runOpenLoop({
+      plan: this.plan,
+      segment: this.segment,
+      requests: this.#requests,
+      targets: this.#targets,
+      sink: this.sink,
+      clock,
+      startAt,
+      signal,
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#targets.map((t) => t.close()));
+  }
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { basename, relative, resolve } from "node:path";
+import { InvalidInputError, type Logger, type RunResult } from "@parallax/protocol";
+import { formatProgress, renderJson, renderSummary, writeReport } from "@parallax/report";
+import { EXIT } from "../exit-codes.js";
+import type { RunFlags } from "../flags.js";
+import type { Io } from "../io.js";
+import { runLocal } from "../local-run.js";
+import { loadInputs } from "./load-inputs.js";
+
+export interface RunOptions extends RunFlags {
+  readonly agents: string;
+  readonly out?: string;
+  readonly json?: boolean;
+  readonly runId?: string;
+  readonly progress: boolean;
+}
+
+export async function runCommand(file: string | undefined, options: RunOptions, io: Io, logger: Logger, signal: AbortSignal): Promise<number> {
+  const agents = parseAgents(options.agents);
+  const runId = options.runId ?? `run-${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "")}-${randomBytes(3).toString("hex")}`;
+  if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new InvalidInputError([{ location: "--run-id", message: `"${runId}" may contain only letters, digits, "-" and "_"` }]);
+  const out = options.out === undefined ? undefined : resolve(io.cwd, options.out);
+  if (out !== undefined) await checkOutDir(out);
+  const { scenario, recording } = await loadInputs(file, options, io);
+
+  const showProgress = options.progress && io.stderr.isTTY === true;
+  const result = await runLocal({
+    logger,
+    runId,
+    scenario,
+    recording,
+    agents,
+    signal,
+    ...(showProgress ? { onProgress: (p) => io.stderr.write(`\r\x1b[2K${formatProgress(p)}`) } : {}),
+  });
+  if (showProgress) io.stderr.write("\r\x1b[2K");
+  return finish(result, out, options.json === true, io, signal.aborted);
+}
+
+async function finish(result: RunResult, out: string | undefined, json: boolean, io: Io, interrupted: boolean): Promise<number> {
+  io.stderr.write(renderSummary(result, { color: io.stderr.isTTY === true }));
+  if (out !== undefined) {
+    const written = await writeReport(out, result);
+    const where = relative(io.cwd, written.dir) || ".";
+    io.stderr.write(`\nReport written to ${where.startsWith("..") ? written.dir : where}/ (${written.files.map((f) => basename(f)).join(", ")})\n`);
+  }
+  if (json) io.stdout.write(renderJson(result));
+  if (interrupted) return EXIT.interrupted;
+  if (result.run.status === "aborted") return EXIT.infrastructure;
+  return result.verdict.pass ? EXIT.pass : EXIT.verdictFailed;
+}
+
+function parseAgents(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidInputError([{ location: "--agents", message: `expected a whole number from 1 to 256, got "${text}"` }]);
+  return n;
+}
+
+/** Fail before the run, not after it, when the report could not be written. */
+async function checkOutDir(out: string): Promise<void> {
+  const info = await stat(out).catch(() => undefined);
+  if (info && !info.isDirectory()) throw new InvalidInputError([{ location: "--out", message: `${out} exists and is not a directory` }]);
+}

@@ -1,0 +1,125 @@
+import { Argument, Command, CommanderError, Option } from "commander";
+import { REPORT_JSON_SCHEMA } from "@parallax/report";
+import { scenarioJsonSchema } from "@parallax/scenario";
+import { runCommand, type RunOptions } from "./commands/run.js";
+import { validateCommand } from "./commands/validate.js";
+import { EXIT, describeFailure } from "./exit-codes.js";
+import { collect, type RunFlags } from "./flags.js";
+import { LOG_LEVELS, createLogger, type Io } from "./io.js";
+import { VERSION } from "./version.js";
+
+/** Adds the flags that describe a run; `run` and `validate` share them so they validate the same thing. */
+function withRunFlags(command: Command): Command {
+  return command
+    .option("--traffic <file>", "recording to replay: HAR 1.2 or Parallax JSONL")
+    .addOption(new Option("--format <format>", "recording format").choices(["auto", "har", "jsonl"]))
+    .option("--production <url>", "production base URL")
+    .option("--candidate <url>", "candidate base URL")
+    .option("--secondary <url>", "second production instance, to measure noise")
+    .option("--timeout <duration>", "per-request timeout for every target (e.g. 10s)")
+    .option("--rate <n>", "requests per second (open model); each recorded request once unless --duration")
+    .option("--duration <duration>", "run this long, looping the recording (e.g. 30s, 2m)")
+    .option("--speed <x>", "replay at the recording's original timing, sped up x times")
+    .option("--max-gap <duration>", "with --speed: cap idle gaps of the recording to this")
+    .option("--ignore <jsonpath>", "ignore a body path in comparisons, e.g. '$.model_version' (repeatable)", collect)
+    .option("--tolerance <abs>", "absolute numeric tolerance for comparisons")
+    .option("--relative-tolerance <rel>", "relative numeric tolerance for comparisons")
+    .option("--compare-header <name>", "response header to compare (repeatable; default content-type)", collect)
+    .option("--allow-unsafe-production <rule>", "let 'METHOD /path-glob' reach production (repeatable)", collect)
+    .option("--redact-header <name>", "also redact this header at ingest (repeatable)", collect)
+    .option("--redact-query <name>", "also redact this query parameter at ingest (repeatable)", collect)
+    .option("--max-diff-rate <x>", "fail when different / compared pairs exceeds x")
+    .option("--max-error-rate <x>", "fail when candidate errors / requests exceeds x")
+    .option("--max-latency-ratio <x>", "fail when candidate p99 / production p99 exceeds x");
+}
+
+export function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<void>): Command {
+  const program = new Command("parallax")
+    .description("Replay recorded traffic to production and candidate at the same instant; report how the candidate differs.")
+    .version(VERSION)
+    .addOption(new Option("--log-level <level>", "log level (logs are JSON lines on stderr)").choices(LOG_LEVELS).default(io.env["PARALLAX_LOG_LEVEL"] ?? "warn"))
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  withRunFlags(
+    program
+      .command("run")
+      .description("run a shadow test: a scenario file, flags, or both (flags win)")
+      .argument("[scenario]", "scenario file (YAML or JSON)"),
+  )
+    .option("--agents <n>", "agents sharing the load", "1")
+    .option("--out <dir>", "write report.json, report.md and histograms here")
+    .option("--json", "print report.json on stdout")
+    .option("--run-id <id>", "run id (default: generated)")
+    .option("--no-progress", "no live progress line on stderr")
+    .exitOverride()
+    .action((file: string | undefined, options: RunOptions, command: Command) =>
+      run(() => runCommand(file, options, io, createLogger(command.optsWithGlobals<{ logLevel: string }>().logLevel), signal)),
+    );
+
+  withRunFlags(
+    program
+      .command("validate")
+      .description("check a scenario and its recording: every problem at once; exit 0 or 2")
+      .argument("[scenario]", "scenario file (YAML or JSON)"),
+  )
+    .option("--json", "print the summary as JSON on stdout")
+    .exitOverride()
+    .action((file: string | undefined, options: RunFlags & { json?: boolean }) => run(() => validateCommand(file, options, io)));
+
+  program
+    .command("schema")
+    .description("print a JSON Schema: of the scenario file (for editors) or of report.json")
+    .addArgument(new Argument("[which]", "scenario or report").choices(["scenario", "report"]).default("scenario"))
+    .exitOverride()
+    .action((which: string) =>
+      run(async () => {
+        io.stdout.write(`${JSON.stringify(which === "report" ? REPORT_JSON_SCHEMA : scenarioJsonSchema(), null, 2)}\n`);
+        return EXIT.pass;
+      }),
+    );
+  return program;
+}
+
+const controller = new AbortController();
+const signal = controller.signal;
+
+/** Entry point: parse argv, run one command, return the exit code. Never throws. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  let code: number = EXIT.pass;
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    io.stderr.write("\nparallax: interrupted; stopping agents and writing the partial report (Ctrl-C again to quit now)\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  const program = buildProgram(io, async (action) => {
+    try {
+      code = await action();
+    } catch (error) {
+      const failure = describeFailure(error);
+      io.stderr.write(`${failure.message}\n`);
+      code = failure.code;
+    }
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      code = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? EXIT.pass : EXIT.invalidInput;
+    } else {
+      const failure = describeFailure(error);
+      io.stderr.write(`${failure.message}\n`);
+      code = failure.code;
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+  }
+  return code;
+}

@@ -1,0 +1,330 @@
+import { performance } from "node:perf_hooks";
+import { summarize } from "@parallax/diff";
+import { encodeHistogram, latencySummaryMs } from "@parallax/metrics";
+import {
+  InfrastructureError,
+  REPORT_SCHEMA_VERSION,
+  SUBJECTS,
+  TARGET_NAMES,
+  decodeExpected,
+  decodeMessage,
+  encodeBundle,
+  encodeMessage,
+  type AgentResult,
+  type Logger,
+  type RecordedRequest,
+  type RunEvent,
+  type RunMode,
+  type RunResult,
+  type RunStatus,
+  type TargetName,
+  type TargetResult,
+} from "@parallax/protocol";
+import { encodeJsonl } from "@parallax/recording";
+import { createPlan, formatSegment, splitEvenly, toScenarioDocument, type Scenario, type Segment } from "@parallax/scenario";
+import { RequestTimeoutError, type Bus, type Subscription } from "@parallax/transport";
+import { SnapshotMerger } from "./merge.js";
+import { AgentRegistry, type KnownAgent } from "./registry.js";
+import { evaluateVerdict } from "./verdict.js";
+
+// Liveness and pacing, together.
+export const LEASE_MS = 5000;
+const LEASE_RENEW_MS = 1000;
+const TICK_MS = 200;
+const PROGRESS_MS = 1000;
+/** After a stop, how long agents get to send their final snapshot. */
+const STOP_GRACE_MS = 10_000;
+
+export interface CoordinatorClock {
+  now(): number;
+  wallNow(): number;
+}
+
+const systemClock: CoordinatorClock = { now: () => performance.now(), wallNow: () => Date.now() };
+
+export interface Progress {
+  readonly elapsedMs: number;
+  readonly done: number;
+  readonly planned: number;
+  readonly rps: number;
+  readonly errors: number;
+  readonly diffs: number;
+}
+
+export interface CoordinatorOptions {
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly clock?: CoordinatorClock;
+  readonly mode: RunMode;
+  readonly runId: string;
+  readonly scenario: Scenario;
+  readonly recording: { readonly requests: readonly RecordedRequest[]; readonly format: string; readonly file: string };
+  /** How many agents take part. */
+  readonly agents: number;
+  /** How long to wait for that many agents to be available and ready. */
+  readonly agentsTimeoutMs: number;
+  /** Delay between the start message and the shared start instant (time for it to reach every agent). */
+  readonly startDelayMs?: number;
+  readonly leaseMs?: number;
+  /** Aborting stops the run: agents are told to stop and the partial result is returned, status `aborted`. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+/**
+ * Drives one run: finds agents, ships the bundle, prepares every agent's exact segment, starts
+ * them at one instant, merges their snapshots as they come, watches their liveness, and returns
+ * the `RunResult` (never renders it).
+ */
+export async function runCoordinator(options: CoordinatorOptions): Promise<RunResult> {
+  const { bus, scenario, runId } = options;
+  const clock = options.clock ?? systemClock;
+  const log = options.logger.child({ component: "coordinator", runId });
+  const startedAt = new Date(clock.wallNow());
+  const events: RunEvent[] = [];
+  const event = (type: string, message: string, agentId?: string) => {
+    events.push(agentId ? { at: new Date(clock.wallNow()).toISOString(), type, message, agentId } : { at: new Date(clock.wallNow()).toISOString(), type, message });
+    log.info({ type, agentId }, message);
+  };
+
+  const plan = createPlan(scenario.load, {
+    count: options.recording.requests.length,
+    offsetMs: (i) => options.recording.requests[i]?.offsetMs ?? 0,
+  });
+  const { bytes, digest } = encodeBundle({ scenario: toScenarioDocument(scenario), recording: new TextDecoder().decode(encodeJsonl(options.recording.requests)) });
+  await bus.blobs.put(digest, bytes);
+
+  const registry = new AgentRegistry();
+  const subscriptions: Subscription[] = [
+    bus.subscribe(SUBJECTS.hello, (m) => {
+      const d = decodeMessage(m.data);
+      if (d.ok && d.message.type === "parallax.v1.hello") registry.hello(d.message, clock.now());
+    }),
+    bus.subscribe(SUBJECTS.heartbeats, (m) => {
+      const d = decodeMessage(m.data);
+      if (d.ok && d.message.type === "parallax.v1.heartbeat") registry.heartbeat(d.message, clock.now());
+    }),
+  ];
+  const merger = new SnapshotMerger(runId, 1, { exemplars: scenario.compare.exemplars });
+  const epoch = merger.epoch;
+  let chosen: KnownAgent[] = [];
+  const segments = new Map<string, Segment>();
+  const endStates = new Map<string, AgentResult["state"]>();
+  let status: RunStatus = "completed";
+  const cleanup = async () => {
+    for (const s of subscriptions.splice(0)) s.unsubscribe();
+    await bus.stream.purge(SUBJECTS.runSnapshots(runId)).catch(() => {});
+    await bus.blobs.delete(digest).catch(() => {});
+  };
+
+  try {
+    chosen = await waitForAgents(bus, registry, clock, options.agents, options.agentsTimeoutMs, options.signal);
+    splitEvenly(chosen.length).forEach((segment, k) => segments.set((chosen[k] as KnownAgent).id, segment));
+    await prepareAll(bus, chosen, segments, { runId, epoch, digest, size: bytes.length, leaseMs: options.leaseMs ?? LEASE_MS, timeoutMs: options.agentsTimeoutMs });
+    event("prepared", `${chosen.length} agent(s) ready; plan: ${plan.description}`);
+
+    subscriptions.push(
+      bus.stream.consume(SUBJECTS.runSnapshots(runId), `coordinator-${runId}`, (m) => {
+        const d = decodeMessage(m.data);
+        if (d.ok && d.message.type === "parallax.v1.snapshot") merger.add(d.message);
+        else if (!d.ok) log.warn({ error: d.error }, "ignored stream message");
+        m.ack();
+      }),
+    );
+
+    const startAt = clock.wallNow() + (options.startDelayMs ?? 250);
+    bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.start", { runId, epoch, startAt }));
+    const leaseTimer = setInterval(() => bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.lease", { runId, epoch })), LEASE_RENEW_MS);
+    event("started", `start instant ${new Date(startAt).toISOString()}`);
+
+    const runStart = clock.now();
+    let stopRequestedAt: number | undefined;
+    let lastProgress = clock.now();
+    let lastDone = 0;
+    try {
+      for (;;) {
+        await delay(TICK_MS);
+        const now = clock.now();
+        for (const agent of chosen) {
+          const progress = merger.agents.get(agent.id);
+          if (progress?.final || endStates.has(agent.id)) continue;
+          if (registry.liveness(agent.id, now) === "lost") {
+            endStates.set(agent.id, "lost");
+            status = "degraded";
+            event("agent-lost", `agent ${agent.name} lost (no heartbeat for ${Math.round(now - agent.lastSeen)} ms); its data up to its last snapshot is kept`, agent.id);
+          }
+        }
+        if (options.signal?.aborted && stopRequestedAt === undefined) {
+          stopRequestedAt = now;
+          status = "aborted";
+          event("interrupted", "run interrupted: agents told to stop");
+          bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "interrupted" }));
+        }
+        const finished = chosen.every((a) => merger.agents.get(a.id)?.final || endStates.has(a.id));
+        if (finished) break;
+        if (stopRequestedAt !== undefined && now - stopRequestedAt > STOP_GRACE_MS) {
+          for (const a of chosen) if (!merger.agents.get(a.id)?.final && !endStates.has(a.id)) endStates.set(a.id, "lost");
+          event("stop-timeout", "some agents sent no final snapshot after the stop");
+          break;
+        }
+        if (now - lastProgress >= PROGRESS_MS && options.onProgress) {
+          const done = merger.done;
+          const rps = ((done - lastDone) * 1000) / (now - lastProgress);
+          lastProgress = now;
+          lastDone = done;
+          options.onProgress({
+            elapsedMs: now - runStart,
+            done,
+            planned: plan.total,
+            rps,
+            errors: merger.targets.get("candidate")?.errors ?? 0,
+            diffs: Object.keys(merger.diff.combos).reduce((n, k) => n + (merger.diff.combos[k] ?? 0), 0),
+          });
+        }
+      }
+    } finally {
+      clearInterval(leaseTimer);
+    }
+    if (stopRequestedAt !== undefined) status = "aborted";
+  } catch (error) {
+    await cleanup();
+    if (chosen.length) bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "coordinator failed" }));
+    throw error;
+  }
+  await cleanup();
+
+  for (const agent of chosen) {
+    const progress = merger.agents.get(agent.id);
+    if (progress && progress.snapshots !== progress.lastSeq + 1) {
+      event("snapshot-gap", `agent ${agent.name}: received ${progress.snapshots} of ${progress.lastSeq + 1} snapshots`, agent.id);
+    }
+  }
+  return buildResult();
+
+  function buildResult(): RunResult {
+    const targets: Partial<Record<TargetName, TargetResult>> = {};
+    for (const name of TARGET_NAMES) {
+      const spec = scenario.targets[name];
+      if (spec) targets[name] = targetResult(spec.url, merger.targets.get(name));
+    }
+    const diff = summarize(merger.diff, scenario.compare.noise);
+    const production = targets.production as TargetResult;
+    const candidate = targets.candidate as TargetResult;
+    const verdict = evaluateVerdict(scenario.thresholds, { production, candidate }, diff);
+    const agents: AgentResult[] = chosen.map((agent) => {
+      const p = merger.agents.get(agent.id);
+      const segment = segments.get(agent.id);
+      return {
+        id: agent.name,
+        state: endStates.get(agent.id) ?? (status === "aborted" ? "stopped" : "completed"),
+        segment: segment ? formatSegment(segment) : "",
+        planned: p?.planned ?? 0,
+        requests: p?.done ?? 0,
+        late: p?.late ?? 0,
+        maxLagMs: Math.round((p?.maxLagMs ?? 0) * 1000) / 1000,
+        snapshots: p?.snapshots ?? 0,
+      };
+    });
+    const lost = agents.filter((a) => a.state === "lost");
+    const reasons = [...verdict.reasons];
+    if (status === "aborted") reasons.unshift("run aborted before completion: figures are partial");
+    for (const a of lost) reasons.unshift(`agent ${a.id} lost: ${a.planned - a.requests} requests of its segment were never sent`);
+    const skippedCount = Object.values(merger.skipped).reduce((n, v) => n + v, 0);
+    return {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      run: {
+        id: runId,
+        startedAt: startedAt.toISOString(),
+        endedAt: new Date(clock.wallNow()).toISOString(),
+        mode: options.mode,
+        status,
+        scenario: scenario.file ? { name: scenario.name, file: scenario.file } : { name: scenario.name },
+        traffic: { file: options.recording.file, format: options.recording.format, requests: options.recording.requests.length },
+        load: plan.description,
+        planned: plan.total,
+        agents,
+        events,
+      },
+      targets: { ...targets, production, candidate },
+      diff,
+      verdict: { pass: verdict.pass && status === "completed", reasons, checks: verdict.checks },
+      skipped: { count: skippedCount, reasons: { ...merger.skipped } },
+    };
+  }
+}
+
+function targetResult(url: string, merged: ReturnType<SnapshotMerger["targets"]["get"]>): TargetResult {
+  if (!merged) {
+    return { url, requests: 0, responses: 0, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: {}, latencyMs: { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, min: 0 }, histogram: "" };
+  }
+  return {
+    url,
+    requests: merged.requests,
+    responses: merged.responses,
+    errors: merged.errors,
+    transportErrors: merged.transportErrors,
+    errorKinds: merged.errorKinds,
+    statusCodes: merged.statusCodes,
+    latencyMs: latencySummaryMs(merged.latency),
+    histogram: encodeHistogram(merged.latency),
+  };
+}
+
+async function waitForAgents(bus: Bus, registry: AgentRegistry, clock: CoordinatorClock, wanted: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<KnownAgent[]> {
+  const deadline = clock.now() + timeoutMs;
+  bus.publish(SUBJECTS.discover, encodeMessage("parallax.v1.discover", { coordinatorId: "coordinator" }));
+  for (;;) {
+    const available = registry.available(clock.now());
+    if (available.length >= wanted) return available.sort((a, b) => a.id.localeCompare(b.id)).slice(0, wanted);
+    if (signal?.aborted) throw new InfrastructureError("interrupted while waiting for agents");
+    if (clock.now() >= deadline) {
+      const others = registry.all().filter((a) => !available.includes(a));
+      const why = others.map((a) => `${a.name}: ${a.incompatible ?? `${a.state}${a.runId ? ` in run ${a.runId}` : ""}`}`);
+      throw new InfrastructureError(
+        `only ${available.length} of ${wanted} agent(s) available after ${timeoutMs} ms` + (why.length ? ` (not available: ${why.join("; ")})` : ""),
+      );
+    }
+    await delay(50);
+  }
+}
+
+interface PrepareParams {
+  readonly runId: string;
+  readonly epoch: number;
+  readonly digest: string;
+  readonly size: number;
+  readonly leaseMs: number;
+  readonly timeoutMs: number;
+}
+
+/** Every agent prepares in parallel; one refusal or silence fails the run, naming each agent and why. */
+async function prepareAll(bus: Bus, agents: readonly KnownAgent[], segments: ReadonlyMap<string, Segment>, p: PrepareParams): Promise<void> {
+  const failures: string[] = [];
+  await Promise.all(
+    agents.map(async (agent) => {
+      const segment = segments.get(agent.id) as Segment;
+      const request = encodeMessage("parallax.v1.prepare", {
+        runId: p.runId,
+        epoch: p.epoch,
+        agentId: agent.id,
+        bundle: { digest: p.digest, size: p.size },
+        segment,
+        leaseMs: p.leaseMs,
+      });
+      try {
+        const reply = decodeExpected(await bus.request(SUBJECTS.agentControl(agent.id), request, { timeoutMs: p.timeoutMs }), "parallax.v1.ready", "parallax.v1.refused");
+        if (reply.type === "parallax.v1.refused") failures.push(`agent ${agent.name} refused: ${reply.reason}`);
+      } catch (error) {
+        failures.push(error instanceof RequestTimeoutError ? `agent ${agent.name} did not become ready within ${p.timeoutMs} ms` : `agent ${agent.name}: ${String(error)}`);
+      }
+    }),
+  );
+  if (failures.length) {
+    bus.publish(SUBJECTS.runControl(p.runId), encodeMessage("parallax.v1.stop", { runId: p.runId, epoch: p.epoch, reason: "prepare failed" }));
+    throw new InfrastructureError(failures.join("\n"));
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,7 @@
+export { sleep, systemClock, type Clock } from "./clock.js";
+export type { PreparedRequest, Target } from "./target.js";
+export { HttpTarget, errorKind, type HttpTargetOptions } from "./http-target.js";
+export { heldBackReason, prepareRequest, prepareRequests, type PrepareOptions } from "./prepare.js";
+export { IntervalSink, LATE_THRESHOLD_MS, type IntervalData, type Sink } from "./interval-sink.js";
+export { runOpenLoop, type OpenLoopOptions, type OpenLoopResult } from "./open-loop.js";
+export { warmUpHttpClient } from "./warm-up.js";

@@ -1,0 +1,69 @@
+// Small text helpers shared by the Markdown, terminal and progress renderers.
+import type { DiffGroup, TargetName, TargetResult, RunResult } from "@parallax/protocol";
+
+/** A share (0..1) as a percentage with 2 decimals; tiny non-zero shares do not round down to a misleading 0. */
+export function percent(share: number): string {
+  if (!Number.isFinite(share)) return "n/a";
+  if (share > 0 && share < 0.00005) return "<0.01%";
+  return `${(share * 100).toFixed(2)}%`;
+}
+
+/** `part / whole` as a percentage; "n/a" when there is nothing to divide by. */
+export function ratio(part: number, whole: number): string {
+  return whole > 0 ? percent(part / whole) : "n/a";
+}
+
+/** Milliseconds as given (already rounded to µs by metrics); no thousands separators, so figures stay greppable. */
+export function ms(value: number): string {
+  return String(value);
+}
+
+/** Wall-clock length of the run from its ISO timestamps. */
+export function durationText(run: RunResult["run"]): string {
+  const elapsed = Date.parse(run.endedAt) - Date.parse(run.startedAt);
+  if (!Number.isFinite(elapsed) || elapsed < 0) return "unknown";
+  return `${(elapsed / 1000).toFixed(3)} s`;
+}
+
+/** Entries of a count map, largest first (ties by key), rendered `key: n`. */
+export function counts(map: Record<string, number>, separator = ", "): string {
+  const entries = Object.entries(map).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? "none" : entries.map(([k, n]) => `${k}: ${n}`).join(separator);
+}
+
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** A JSON value as compact text for a table or a terminal line. */
+export function jsonText(value: unknown, max: number): string {
+  if (value === undefined) return "(absent)";
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return truncate(text, max);
+}
+
+/** `endpoint · path · kind`, the way a diff signature is read aloud. */
+export function signature(group: Pick<DiffGroup, "endpoint" | "path" | "kind">): string {
+  return `${group.endpoint} · ${group.path} · ${group.kind}`;
+}
+
+/** Targets in their fixed order, only those present. */
+export function targetsOf(result: RunResult): Array<[TargetName, TargetResult]> {
+  const out: Array<[TargetName, TargetResult]> = [
+    ["production", result.targets.production],
+    ["candidate", result.targets.candidate],
+  ];
+  if (result.targets.secondary !== undefined) out.push(["secondary", result.targets.secondary]);
+  return out;
+}
+
+/** Groups in reading order: real diffs before noise, then by count, then by signature for a stable order. */
+export function orderedGroups(groups: readonly DiffGroup[]): { real: DiffGroup[]; noise: DiffGroup[] } {
+  const sorted = [...groups].sort((a, b) => b.count - a.count || (signature(a) < signature(b) ? -1 : signature(a) > signature(b) ? 1 : 0));
+  return { real: sorted.filter((g) => !g.noise), noise: sorted.filter((g) => g.noise) };
+}

@@ -1,0 +1,57 @@
+// The terminal summary (stderr): the verdict and the few figures that decide it, in about 20 lines.
+import type { RunResult } from "@parallax/protocol";
+import { counts, durationText, ms, orderedGroups, percent, ratio, signature, targetsOf, truncate } from "./format.js";
+
+export interface SummaryOptions {
+  /** ANSI colours; only when true (the CLI decides from the TTY and NO_COLOR). */
+  readonly color?: boolean;
+}
+
+const TOP_GROUPS = 5;
+const MAX_LINE = 110;
+
+type Paint = (text: string) => string;
+const plain: Paint = (text) => text;
+const ansi = (open: number, close: number): Paint => (text) => `\u001b[${open}m${text}\u001b[${close}m`;
+
+export function renderSummary(result: RunResult, options: SummaryOptions = {}): string {
+  const on = options.color === true;
+  const green = on ? ansi(32, 39) : plain;
+  const red = on ? ansi(31, 39) : plain;
+  const yellow = on ? ansi(33, 39) : plain;
+  const bold = on ? ansi(1, 22) : plain;
+  const dim = on ? ansi(2, 22) : plain;
+
+  const { run, verdict, diff, skipped } = result;
+  const lines: string[] = [];
+  const why = verdict.reasons.length > 0 ? verdict.reasons.join("; ") : verdict.pass ? "every check passed" : "no reason given";
+  lines.push(`${bold(verdict.pass ? green("✔ PASS") : red("✘ FAIL"))}  ${why}`);
+  lines.push(dim(`run ${run.id} · ${run.mode} · ${run.status} · ${run.planned} planned · ${run.load} · ${durationText(run)}`));
+
+  const width = Math.max(...targetsOf(result).map(([name]) => name.length));
+  for (const [name, t] of targetsOf(result)) {
+    const l = t.latencyMs;
+    const errors = `${t.errors} err (${ratio(t.errors, t.requests)})`;
+    lines.push(
+      `${name.padEnd(width)}  ${t.requests} req  ${t.errors > 0 ? red(errors) : errors}  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)} ms`,
+    );
+  }
+
+  const different = `${diff.different} different (${ratio(diff.different, diff.compared)})`;
+  lines.push(`diffs  ${diff.compared} compared · ${diff.identical} identical · ${diff.different > 0 ? yellow(different) : different} · ${diff.noise} noise · ${diff.notComparable} not comparable`);
+  if (diff.notComparable > 0) lines.push(dim(`  not comparable: ${counts(diff.notComparableReasons)}`));
+
+  const { real, noise } = orderedGroups(diff.groups);
+  if (real.length > 0) {
+    lines.push("top diff groups");
+    for (const g of real.slice(0, TOP_GROUPS)) lines.push(truncate(`  ${String(g.count).padStart(7)}  ${percent(g.rate).padStart(7)}  ${signature(g)}`, MAX_LINE));
+    if (real.length > TOP_GROUPS) lines.push(dim(`  …and ${real.length - TOP_GROUPS} more`));
+  }
+  if (noise.length > 0) lines.push(dim(`${noise.length} noise ${noise.length === 1 ? "group" : "groups"} cancelled`));
+
+  if (skipped.count > 0) lines.push(`skipped ${skipped.count}: ${counts(skipped.reasons)}`);
+  for (const c of verdict.checks.filter((check) => !check.pass)) lines.push(red(`failed check ${c.name}: observed ${c.observed}, limit ${c.limit}`));
+  const lost = run.agents.filter((a) => a.state !== "completed");
+  if (lost.length > 0) lines.push(yellow(`agents not completed: ${lost.map((a) => `${a.id} (${a.state})`).join(", ")}`));
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,40 @@
+// The canonical plain-data form of a resolved scenario, shipped to agents inside a bundle.
+import { formatDuration } from "./duration.js";
+import { LOAD_MODELS, type LoadModel } from "./load-models.js";
+import type { Scenario, TargetSpec } from "./types.js";
+
+/**
+ * Every default spelled out, durations as strings, paths absolute. Give it back as
+ * `resolveScenario({ overrides: document, env, cwd })` (overrides are not interpolated, so a
+ * literal `${` in a header survives) to get the same Scenario, without `file`.
+ */
+export function toScenarioDocument(s: Scenario): object {
+  const model: LoadModel = LOAD_MODELS[s.load.model];
+  return {
+    name: s.name,
+    targets: {
+      production: target(s.targets.production),
+      candidate: target(s.targets.candidate),
+      ...(s.targets.secondary === undefined ? {} : { secondary: target(s.targets.secondary) }),
+    },
+    traffic: {
+      file: s.traffic.file,
+      format: s.traffic.format,
+      redact: { headers: [...s.traffic.redact.headers], query: [...s.traffic.redact.query] },
+    },
+    load: model.toDocument(s.load),
+    compare: {
+      ignore: [...s.compare.ignore],
+      tolerance: { absolute: s.compare.tolerance.absolute, relative: s.compare.tolerance.relative },
+      headers: [...s.compare.headers],
+      allowUnsafeProduction: [...s.compare.allowUnsafeProduction],
+      noise: { alpha: s.compare.noise.alpha, minEffect: s.compare.noise.minEffect },
+      exemplars: s.compare.exemplars,
+    },
+    thresholds: { ...s.thresholds },
+  };
+}
+
+function target(t: TargetSpec): object {
+  return { url: t.url, timeout: formatDuration(t.timeoutMs), headers: { ...t.headers } };
+}

@@ -1,0 +1,223 @@
+// The scenario document: one zod schema that validates files and flags and, with the load
+// models' schemas plugged in, generates the JSON Schema editors use.
+import { z } from "zod";
+import { describeValue, positiveDuration } from "./fields.js";
+import { ignorePathProblem } from "./jsonpath.js";
+import { LOAD_MODELS } from "./load-models.js";
+import { targetUrlProblem } from "./schemes.js";
+import { unsafeRuleProblem } from "./unsafe.js";
+
+/** Values a scenario gets for what it leaves out. */
+export const DEFAULTS = Object.freeze({
+  name: "adhoc",
+  timeout: "10s",
+  format: "auto",
+  compareHeaders: Object.freeze(["content-type"]),
+  noise: Object.freeze({ alpha: 0.01, minEffect: 0.001 }),
+  exemplars: 3,
+} as const);
+
+const url = z
+  .string()
+  .superRefine((text, ctx) => {
+    const problem = targetUrlProblem(text);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .meta({ format: "uri", examples: ["http://127.0.0.1:8080"] });
+
+const headerValue = z.union([z.string(), z.number(), z.boolean()], {
+  error: (iss) => `expected a header value (a string), got ${describeValue(iss.input)}`,
+});
+
+const targetObject = z.strictObject({
+  url: url.describe("Base URL: http:// or https://, e.g. http://127.0.0.1:8080. Request paths are appended to it."),
+  timeout: positiveDuration("e.g. 10s")
+    .prefault(DEFAULTS.timeout)
+    .describe("Per-request timeout, e.g. 10s; a request past it counts as a timeout error."),
+  headers: z
+    .record(z.string(), headerValue)
+    .prefault({})
+    .describe("Headers added to every request sent to this target (e.g. credentials from ${ENV})."),
+});
+
+export interface TargetDocument {
+  readonly url: string;
+  readonly timeoutMs: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+function target(role: string): z.ZodType<TargetDocument, unknown> {
+  return z
+    .union([url, targetObject], {
+      error: (iss) => `expected a URL or a mapping with url, timeout and headers, got ${describeValue(iss.input)}`,
+    })
+    .transform((t) => {
+      const full = typeof t === "string" ? targetObject.parse({ url: t }) : t;
+      return { url: full.url, timeoutMs: full.timeout, headers: stringHeaders(full.headers) };
+    })
+    .describe(`The ${role}: a URL, or { url, timeout, headers }.`);
+}
+
+function stringHeaders(headers: Record<string, string | number | boolean>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = String(value);
+  return out;
+}
+
+const fraction01 = (what: string) =>
+  z
+    .number()
+    .min(0, { error: `must be between 0 and 1 (${what})` })
+    .max(1, { error: `must be between 0 and 1 (${what})` });
+
+const names = (what: string) =>
+  z
+    .array(z.string().min(1, { error: `must not be empty (${what})` }))
+    .prefault([]);
+
+const checked = (problem: (text: string) => string | undefined) =>
+  z.string().superRefine((text, ctx) => {
+    const message = problem(text);
+    if (message !== undefined) ctx.addIssue({ code: "custom", message });
+  });
+
+const nonNegative = z.number().min(0, { error: "must be >= 0" });
+
+const tolerance = z
+  .union(
+    [
+      nonNegative.describe("Absolute tolerance; same as { absolute: n, relative: 0 }."),
+      z.strictObject({
+        absolute: nonNegative.prefault(0).describe("Numbers within this absolute difference are equal."),
+        relative: nonNegative.prefault(0).describe("Numbers within this fraction of the production value are equal."),
+      }),
+    ],
+    { error: (iss) => `expected a number or { absolute, relative }, got ${describeValue(iss.input)}` },
+  )
+  .transform((t) => (typeof t === "number" ? { absolute: t, relative: 0 } : t))
+  .prefault(0)
+  .describe("Numeric tolerance for JSON numbers: a number (absolute) or { absolute, relative }. Default 0 (exact).");
+
+const compare = z
+  .strictObject({
+    ignore: z
+      .array(checked(ignorePathProblem))
+      .prefault([])
+      .describe('JSONPath patterns of body fields not compared: $, .name, [\'name\'], [n], [*]. e.g. ["$.model_version", "$.predictions[*].id"]'),
+    tolerance,
+    headers: z
+      .array(z.string().min(1, { error: "must not be empty (a header name)" }).transform((h) => h.toLowerCase()))
+      .prefault([...DEFAULTS.compareHeaders])
+      .describe("Response headers compared between targets (case-insensitive). Default [content-type]."),
+    allowUnsafeProduction: z
+      .array(checked(unsafeRuleProblem))
+      .prefault([])
+      .describe(
+        'Routes with unsafe methods production may receive: "METHOD /path-glob" (* within a segment, ** across segments; METHOD may be *). e.g. ["POST /v1/models/*:predict"]',
+      ),
+    noise: z
+      .strictObject({
+        alpha: z
+          .number()
+          .gt(0, { error: "must be between 0 and 1, exclusive (significance level)" })
+          .lt(1, { error: "must be between 0 and 1, exclusive (significance level)" })
+          .prefault(DEFAULTS.noise.alpha)
+          .describe("Significance level of the candidate-vs-secondary noise test."),
+        minEffect: nonNegative
+          .prefault(DEFAULTS.noise.minEffect)
+          .describe("Smallest difference in disagreement rate counted as a real difference."),
+      })
+      .prefault({})
+      .describe("Statistical noise test against the secondary (design §6)."),
+    exemplars: z
+      .number()
+      .int({ error: "must be a whole number" })
+      .min(0, { error: "must be >= 0" })
+      .prefault(DEFAULTS.exemplars)
+      .describe("Example pairs kept per diff signature."),
+  })
+  .prefault({})
+  .describe("How responses are compared.");
+
+const thresholds = z
+  .strictObject({
+    maxDiffRate: fraction01("a share of compared pairs")
+      .optional()
+      .describe("Fail when differing pairs / compared pairs exceeds this, 0..1."),
+    maxErrorRate: fraction01("a share of candidate requests")
+      .optional()
+      .describe("Fail when candidate errors / candidate requests exceeds this, 0..1."),
+    maxLatencyRatio: z
+      .number()
+      .positive({ error: "must be > 0 (candidate p99 / production p99, e.g. 1.2)" })
+      .optional()
+      .describe("Fail when candidate p99 / production p99 exceeds this, e.g. 1.2."),
+  })
+  .prefault({})
+  .describe("Verdict rules; a run fails when any is exceeded.");
+
+const trafficObject = z
+  .strictObject({
+    file: z
+      .string()
+      .min(1, { error: "must not be empty (the recording's path)" })
+      .describe("The recording: relative to the scenario file's directory (or the working directory when given as a flag)."),
+    format: z
+      .enum(["auto", "har", "jsonl"])
+      .prefault(DEFAULTS.format)
+      .describe("Recording format; auto decides by extension and content."),
+    redact: z
+      .strictObject({
+        headers: names("a header name")
+          .transform((list) => list.map((h) => h.toLowerCase()))
+          .describe("Extra request headers to redact (Authorization and Cookie always are)."),
+        query: names("a query parameter name").describe("Extra query parameters to redact."),
+      })
+      .prefault({})
+      .describe("Extra names redacted at ingest, on top of the built-in ones."),
+  });
+
+const traffic = z
+  .union([z.string().min(1, { error: "must not be empty (the recording's path)" }), trafficObject], {
+    error: (iss) => `expected the recording's path or a mapping with file, format and redact, got ${describeValue(iss.input)}`,
+  })
+  .transform((t) => (typeof t === "string" ? trafficObject.parse({ file: t }) : t))
+  .describe("Where the recorded traffic comes from: the recording's path, or { file, format, redact }.");
+
+function documentSchema(load: z.ZodType) {
+  return z
+    .strictObject({
+      $schema: z.string().optional().describe("JSON Schema reference for editors; ignored."),
+      name: z
+        .string()
+        .min(1, { error: "must not be empty" })
+        .optional()
+        .describe('Run name; default: the file name without extension, or "adhoc".'),
+      targets: z
+        .strictObject({
+          production: target("current version"),
+          candidate: target("version under test"),
+          secondary: target("second production instance, to measure noise").optional(),
+        })
+        .describe("The endpoints compared."),
+      traffic,
+      load: load.optional(),
+      compare,
+      thresholds,
+    })
+    .meta({ title: "Parallax scenario", description: "Targets, traffic, load, comparison rules and thresholds of a Parallax run." });
+}
+
+/** Validates everything but `load`, which the load-model registry validates. */
+export const DOCUMENT = documentSchema(z.unknown());
+
+export type ParsedDocument = z.output<typeof DOCUMENT>;
+
+/** The JSON Schema of a scenario file (draft-07, which editors' YAML support reads best). */
+export function scenarioJsonSchema(): object {
+  const models = Object.values(LOAD_MODELS).map((m) => m.schema);
+  const load = z
+    .union(models as [z.ZodType, z.ZodType])
+    .describe("Load model: { model: constant, rate, duration } or { model: replay, speed, maxGap }. Default: constant at 100/s, each recorded request once.");
+  return z.toJSONSchema(documentSchema(load), { target: "draft-7", io: "input" });
+}

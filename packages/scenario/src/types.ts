@@ -1,0 +1,49 @@
+import type { LoadSpec } from "./load-models.js";
+
+export interface TargetSpec {
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** Names lower-cased. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface Scenario {
+  readonly name: string;
+  /** Absolute path when loaded from a file. */
+  readonly file?: string;
+  readonly targets: { readonly production: TargetSpec; readonly candidate: TargetSpec; readonly secondary?: TargetSpec };
+  readonly traffic: {
+    /** Absolute. */
+    readonly file: string;
+    readonly format: "auto" | "har" | "jsonl";
+    /** Extra names on top of the built-in ones; header names lower-cased. */
+    readonly redact: { readonly headers: readonly string[]; readonly query: readonly string[] };
+  };
+  readonly load: LoadSpec;
+  readonly compare: {
+    readonly ignore: readonly string[];
+    readonly tolerance: { readonly absolute: number; readonly relative: number };
+    /** Lower-cased. */
+    readonly headers: readonly string[];
+    readonly allowUnsafeProduction: readonly string[];
+    readonly noise: { readonly alpha: number; readonly minEffect: number };
+    readonly exemplars: number;
+  };
+  readonly thresholds: { readonly maxDiffRate?: number; readonly maxErrorRate?: number; readonly maxLatencyRatio?: number };
+}
+
+export interface ResolveOptions {
+  /** Scenario file (YAML or JSON), relative to `cwd`; optional: flags alone may define a run. */
+  readonly file?: string;
+  /**
+   * Same shape as the file, raw (`{ load: { rate: 500, duration: "2m" } }`); wins over the file,
+   * deep-merged with lists replaced. `undefined` values mean "not given". Not interpolated.
+   */
+  readonly overrides?: Record<string, unknown>;
+  /** Dotted path → flag name (`"load.rate"` → `"--rate"`): where issues in overridden values point. */
+  readonly overrideSources?: Record<string, string>;
+  /** For `${VAR}` in the file. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Base of `file`, and of paths given as overrides. */
+  readonly cwd: string;
+}
