@@ -36,8 +36,8 @@ describe("bad input exits 2 with one clear message", () => {
     { name: "unknown scenario key", args: () => [file("unknown-key.yaml")], expect: /unknown-key\.yaml:8:3: .*"duraton".*did you mean "duration"/ },
     { name: "bad duration", args: () => [file("bad-duration.yaml")], expect: /bad-duration\.yaml:8:\d+: .*"10 minutes"/ },
     { name: "non-http target URL", args: () => [file("bad-url.yaml")], expect: /bad-url\.yaml:2:\d+: .*ftp/ },
-    { name: "missing file", args: () => [file("nope.yaml")], expect: /nope\.yaml: .*not found/i },
-    { name: "missing recording", args: () => ["--traffic", file("nope.har"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /nope\.har: .*not found/i },
+    { name: "missing file", args: () => [file("nope.yaml")], expect: /nope\.yaml: .*(not found|no such file)/i },
+    { name: "missing recording", args: () => ["--traffic", file("nope.har"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /nope\.har: .*(not found|no such file)/i },
   ];
 
   for (const c of cases) {

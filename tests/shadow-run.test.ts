@@ -35,7 +35,7 @@ describe("shadow run against ground-truth targets (2 local agents, with a second
       "--candidate", candidate.url,
       "--secondary", secondary.url,
       "--allow-unsafe-production", "POST /predict",
-      "--rate", "600",
+      "--rate", "200",
       "--agents", "2",
       "--run-id", "gt-run",
       "--out", join(dir.path, "out"),

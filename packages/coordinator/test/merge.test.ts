@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { createTally } from "@parallax/diff";
+import { IntervalHistogram, decodeHistogram } from "@parallax/metrics";
+import type { Snapshot } from "@parallax/protocol";
+import { SnapshotMerger } from "../src/index.js";
+
+function snapshot(agentId: string, seq: number, latenciesMicros: number[], extra: Partial<Snapshot> = {}): Snapshot {
+  const h = new IntervalHistogram();
+  for (const v of latenciesMicros) h.record(v);
+  const diff = createTally();
+  diff.compared = latenciesMicros.length;
+  diff.identical = latenciesMicros.length;
+  return {
+    runId: "r",
+    agentId,
+    epoch: 1,
+    seq,
+    final: false,
+    done: (seq + 1) * latenciesMicros.length,
+    planned: 100,
+    targets: {
+      candidate: { requests: latenciesMicros.length, responses: latenciesMicros.length, errors: 1, transportErrors: 0, errorKinds: {}, statusCodes: { "200": latenciesMicros.length - 1, "503": 1 }, histogram: h.takeDelta() },
+    },
+    diff,
+    skipped: { "unsafe method POST not allowed on production": 2 },
+    scheduler: { late: 1, maxLagMs: seq + 0.5 },
+    ...extra,
+  };
+}
+
+it("sums snapshots from several agents and merges histograms losslessly", () => {
+  const merger = new SnapshotMerger("r", 1, { exemplars: 3 });
+  assert.equal(merger.add(snapshot("a", 0, [1000, 2000])), true);
+  assert.equal(merger.add(snapshot("b", 0, [3000])), true);
+  assert.equal(merger.add(snapshot("a", 1, [4000, 5000, 6000], { final: true })), true);
+  const candidate = merger.targets.get("candidate");
+  assert.equal(candidate?.requests, 6);
+  assert.equal(candidate?.latency.totalCount, 6);
+  assert.deepEqual(candidate?.statusCodes, { "200": 3, "503": 3 });
+  assert.equal(candidate?.errors, 3);
+  assert.equal(merger.diff.compared, 6);
+  assert.deepEqual(merger.skipped, { "unsafe method POST not allowed on production": 6 });
+  assert.deepEqual({ ...merger.agents.get("a") }, { agentId: "a", done: 6, planned: 100, late: 2, maxLagMs: 1.5, snapshots: 2, lastSeq: 1, final: true });
+  assert.equal(merger.done, 7);
+});
+
+it("ignores redelivered snapshots and those of another run or epoch, so nothing counts twice", () => {
+  const merger = new SnapshotMerger("r", 1, { exemplars: 3 });
+  const s = snapshot("a", 0, [1000]);
+  assert.equal(merger.add(s), true);
+  assert.equal(merger.add(s), false);
+  assert.equal(merger.add({ ...s, seq: 1, epoch: 2 }), false);
+  assert.equal(merger.add({ ...s, seq: 1, runId: "other" }), false);
+  assert.equal(merger.duplicates, 1);
+  assert.equal(merger.targets.get("candidate")?.requests, 1);
+  assert.equal(decodeHistogram(snapshot("x", 0, [7]).targets.candidate?.histogram as string).totalCount, 1);
+});
