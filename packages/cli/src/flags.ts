@@ -67,7 +67,6 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
     const url = flags[name];
     if (url === undefined) continue;
     set(`targets.${name}.url`, url, `--${name}`);
-    if (flags.timeout !== undefined) set(`targets.${name}.timeout`, flags.timeout, "--timeout");
   }
   if (flags.rate !== undefined && flags.speed !== undefined) {
     issues.push({ location: "--rate/--speed", message: "choose one: --rate (fixed arrival rate) or --speed (original timing)" });

@@ -1,6 +1,7 @@
 import { loadRecording, type TrafficFormat } from "@parallax/recording";
 import type { RecordedRequest } from "@parallax/protocol";
-import { resolveScenario, type Scenario } from "@parallax/scenario";
+import { InvalidInputError } from "@parallax/protocol";
+import { parseDuration, resolveScenario, type Scenario } from "@parallax/scenario";
 import { flagsToOverrides, type RunFlags } from "../flags.js";
 import type { Io } from "../io.js";
 
@@ -12,8 +13,17 @@ export interface Inputs {
 /** Scenario (file and flags) and recording, validated; bad input throws one InvalidInputError listing every problem. */
 export async function loadInputs(file: string | undefined, flags: RunFlags, io: Io): Promise<Inputs> {
   const { overrides, sources } = flagsToOverrides(flags);
-  const scenario = await resolveScenario({ ...(file === undefined ? {} : { file }), overrides, overrideSources: sources, env: io.env, cwd: io.cwd });
+  const resolved = await resolveScenario({ ...(file === undefined ? {} : { file }), overrides, overrideSources: sources, env: io.env, cwd: io.cwd });
+  const scenario = flags.timeout === undefined ? resolved : withTimeout(resolved, flags.timeout);
   const format = scenario.traffic.format;
   const { requests, format: detected } = await loadRecording(scenario.traffic.file, { format, redact: scenario.traffic.redact });
   return { scenario, recording: { requests, format: detected, file: scenario.traffic.file } };
+}
+
+/** `--timeout` applies to every target, wherever it was defined (file or flag). */
+function withTimeout(scenario: Scenario, text: string): Scenario {
+  const timeoutMs = parseDuration(text);
+  if (timeoutMs === undefined || timeoutMs <= 0) throw new InvalidInputError([{ location: "--timeout", message: `invalid duration "${text}" (use e.g. 500ms, 10s)` }]);
+  const targets = Object.fromEntries(Object.entries(scenario.targets).map(([name, spec]) => [name, spec && { ...spec, timeoutMs }]));
+  return { ...scenario, targets: targets as unknown as Scenario["targets"] };
 }
