@@ -38,6 +38,8 @@ interface Active {
   readonly run: PreparedRun;
   readonly control: Subscription;
   readonly abort: AbortController;
+  /** Checks the coordinator's lease from prepare on: an agent left `ready` by a vanished coordinator frees itself. */
+  readonly leaseTimer: NodeJS.Timeout;
   lastLeaseAt: number;
   leaseMs: number;
   seq: number;
@@ -59,7 +61,8 @@ export class Agent {
   #state: AgentState = "idle";
   #active: Active | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #finished: Promise<void> = Promise.resolve();
+  /** Settles when the current prepare or run has fully ended; never rejects. */
+  #busy: Promise<void> = Promise.resolve();
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -74,7 +77,7 @@ export class Agent {
   start(): void {
     const { bus } = this.#o;
     this.#subscriptions.push(
-      bus.subscribe(SUBJECTS.agentControl(this.#o.id), (m) => void this.#onControl(m)),
+      bus.subscribe(SUBJECTS.agentControl(this.#o.id), (m) => this.#onControl(m)),
       bus.subscribe(SUBJECTS.discover, () => this.#hello()),
     );
     this.#hello();
@@ -85,7 +88,7 @@ export class Agent {
   /** Stop any run (final snapshot included) and leave the bus. */
   async close(): Promise<void> {
     this.#active?.abort.abort();
-    await this.#finished;
+    await this.#busy;
     if (this.#state === "ready") await this.#release();
     clearInterval(this.#heartbeat);
     for (const s of this.#subscriptions.splice(0)) s.unsubscribe();
@@ -114,7 +117,7 @@ export class Agent {
     this.#o.bus.publish(SUBJECTS.heartbeat(this.#o.id), encodeMessage("parallax.v1.heartbeat", payload));
   }
 
-  async #onControl(message: BusMessage): Promise<void> {
+  #onControl(message: BusMessage): void {
     const decoded = decodeMessage(message.data);
     if (!decoded.ok) {
       this.#log.warn({ error: decoded.error }, "ignored control message");
@@ -123,13 +126,21 @@ export class Agent {
     const m = decoded.message;
     switch (m.type) {
       case "parallax.v1.prepare": {
-        const reply = await this.#prepare(m);
-        message.respond?.(reply);
+        const preparing = this.#prepare(m).then((reply) => message.respond?.(reply));
+        this.#busy = this.#settled(preparing, "prepare failed");
         return;
       }
       default:
         this.#log.warn({ type: m.type }, "ignored unexpected control message");
     }
+  }
+
+  /** Background work must never become an unhandled rejection: log it instead. */
+  #settled(work: Promise<unknown>, what: string): Promise<void> {
+    return work.then(
+      () => undefined,
+      (error: unknown) => this.#log.error({ err: error }, what),
+    );
   }
 
   async #prepare(m: MessageOf<"parallax.v1.prepare">): Promise<Uint8Array> {
@@ -153,10 +164,13 @@ export class Agent {
       const recording = parseJsonl(bundle.recording, `bundle ${m.bundle.digest.slice(0, 12)}`);
       const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? httpTargetFactory);
       const control = this.#o.bus.subscribe(SUBJECTS.runControl(m.runId), (c) => this.#onRunControl(c));
+      const leaseTimer = setInterval(() => this.#checkLease(), LEASE_CHECK_MS);
+      leaseTimer.unref();
       this.#active = {
         run,
         control,
         abort: new AbortController(),
+        leaseTimer,
         lastLeaseAt: this.#clock.now(),
         leaseMs: m.leaseMs,
         seq: 0,
@@ -192,7 +206,7 @@ export class Agent {
         if (m.epoch !== active.run.epoch || active.started) return;
         active.started = true;
         active.lastLeaseAt = this.#clock.now();
-        this.#finished = this.#run(active, m.startAt);
+        this.#busy = this.#settled(this.#run(active, m.startAt), "run failed");
         return;
       case "parallax.v1.lease":
         // Fencing: a lease for another epoch is not ours to renew.
@@ -202,7 +216,7 @@ export class Agent {
         if (m.epoch !== active.run.epoch) return;
         this.#log.info({ runId: m.runId, reason: m.reason }, "stop requested");
         if (active.started) active.abort.abort();
-        else void this.#release();
+        else this.#busy = this.#settled(this.#release(), "release failed");
         return;
       default:
         return;
@@ -214,12 +228,6 @@ export class Agent {
     const { run, abort } = active;
     const startAt = this.#clock.now() + (startAtWall - this.#clock.wallNow());
     const snapshots = setInterval(() => this.#snapshot(active, false), SNAPSHOT_MS);
-    const lease = setInterval(() => {
-      if (this.#clock.now() - active.lastLeaseAt > active.leaseMs && !abort.signal.aborted) {
-        this.#log.warn({ runId: run.runId, leaseMs: active.leaseMs }, "coordinator silent past the lease: stopping load");
-        abort.abort();
-      }
-    }, LEASE_CHECK_MS);
     try {
       const result = await run.run(this.#clock, startAt, abort.signal);
       this.#log.info({ runId: run.runId, done: result.done, notSent: result.notSent }, "segment finished");
@@ -227,12 +235,19 @@ export class Agent {
       this.#log.error({ runId: run.runId, err: error }, "run failed");
     } finally {
       clearInterval(snapshots);
-      clearInterval(lease);
       this.#to("finishing");
       this.#snapshot(active, true);
       await active.publishing;
       await this.#release();
     }
+  }
+
+  #checkLease(): void {
+    const active = this.#active;
+    if (!active || this.#clock.now() - active.lastLeaseAt <= active.leaseMs || active.abort.signal.aborted) return;
+    this.#log.warn({ runId: active.run.runId, leaseMs: active.leaseMs }, "coordinator silent past the lease: stopping");
+    if (active.started) active.abort.abort();
+    else this.#busy = this.#settled(this.#release(), "release failed");
   }
 
   #snapshot(active: Active, final: boolean): void {
@@ -278,6 +293,7 @@ export class Agent {
     const active = this.#active;
     if (!active) return;
     this.#active = undefined;
+    clearInterval(active.leaseTimer);
     active.control.unsubscribe();
     await active.run.close();
     if (this.#state !== "idle") this.#to("idle");

@@ -33,7 +33,7 @@ function withRunFlags(command: Command): Command {
     .option("--max-latency-ratio <x>", "fail when candidate p99 / production p99 exceeds x");
 }
 
-export function buildProgram(io: Io, run: (action: () => Promise<number>) => Promise<void>): Command {
+export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Promise<number>) => Promise<void>): Command {
   const program = new Command("parallax")
     .description("Replay recorded traffic to production and candidate at the same instant; report how the candidate differs.")
     .version(VERSION)
@@ -82,12 +82,10 @@ export function buildProgram(io: Io, run: (action: () => Promise<number>) => Pro
   return program;
 }
 
-const controller = new AbortController();
-const signal = controller.signal;
-
 /** Entry point: parse argv, run one command, return the exit code. Never throws. */
 export async function main(argv: readonly string[]): Promise<number> {
   const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  const controller = new AbortController();
   let code: number = EXIT.pass;
   let interrupts = 0;
   const onSigint = () => {
@@ -98,13 +96,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigint);
-  const program = buildProgram(io, async (action) => {
+  const program = buildProgram(io, controller.signal, async (action) => {
     try {
       code = await action();
     } catch (error) {
       const failure = describeFailure(error);
       io.stderr.write(`${failure.message}\n`);
-      code = failure.code;
+      // Whatever failed after Ctrl-C (waiting for agents, say) failed because of it.
+      code = controller.signal.aborted ? EXIT.interrupted : failure.code;
     }
   });
   try {

@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { summarize } from "@parallax/diff";
 import { encodeHistogram, latencySummaryMs } from "@parallax/metrics";
 import {
@@ -10,7 +9,9 @@ import {
   decodeMessage,
   encodeBundle,
   encodeMessage,
+  systemClock,
   type AgentResult,
+  type Clock,
   type Logger,
   type RecordedRequest,
   type RunEvent,
@@ -34,13 +35,11 @@ const TICK_MS = 200;
 const PROGRESS_MS = 1000;
 /** After a stop, how long agents get to send their final snapshot. */
 const STOP_GRACE_MS = 10_000;
+/** How long a missing snapshot may trail its agent's final one before the gap is reported. */
+const GAP_GRACE_MS = 5000;
+/** Beyond the plan's last due time and the slowest target timeout, how long to wait for agents. */
+const FINISH_GRACE_MS = 30_000;
 
-export interface CoordinatorClock {
-  now(): number;
-  wallNow(): number;
-}
-
-const systemClock: CoordinatorClock = { now: () => performance.now(), wallNow: () => Date.now() };
 
 export interface Progress {
   readonly elapsedMs: number;
@@ -54,7 +53,7 @@ export interface Progress {
 export interface CoordinatorOptions {
   readonly bus: Bus;
   readonly logger: Logger;
-  readonly clock?: CoordinatorClock;
+  readonly clock?: Clock;
   readonly mode: RunMode;
   readonly runId: string;
   readonly scenario: Scenario;
@@ -117,86 +116,118 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     await bus.blobs.delete(digest).catch(() => {});
   };
 
+  const renewLease = () => bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.lease", { runId, epoch }));
+  let leaseTimer: NodeJS.Timeout | undefined;
   try {
     chosen = await waitForAgents(bus, registry, clock, options.agents, options.agentsTimeoutMs, options.signal);
     splitEvenly(chosen.length).forEach((segment, k) => segments.set((chosen[k] as KnownAgent).id, segment));
-    await prepareAll(bus, chosen, segments, { runId, epoch, digest, size: bytes.length, leaseMs: options.leaseMs ?? LEASE_MS, timeoutMs: options.agentsTimeoutMs });
-    event("prepared", `${chosen.length} agent(s) ready; plan: ${plan.description}`);
-
+    // The lease runs from prepare on, so agents left ready by a vanished coordinator free themselves.
+    leaseTimer = setInterval(renewLease, LEASE_RENEW_MS);
     subscriptions.push(
       bus.stream.consume(SUBJECTS.runSnapshots(runId), `coordinator-${runId}`, (m) => {
         const d = decodeMessage(m.data);
-        if (d.ok && d.message.type === "parallax.v1.snapshot") merger.add(d.message);
-        else if (!d.ok) log.warn({ error: d.error }, "ignored stream message");
-        m.ack();
+        if (!d.ok || d.message.type !== "parallax.v1.snapshot") {
+          log.warn({ error: d.ok ? `unexpected ${d.message.type}` : d.error }, "ignored stream message");
+          m.ack();
+          return;
+        }
+        try {
+          merger.add(d.message);
+          // A snapshot is a sign of life as good as a heartbeat.
+          registry.seen(d.message.agentId, clock.now());
+          m.ack();
+        } catch (error) {
+          log.error({ err: error, agentId: d.message.agentId, seq: d.message.seq }, "snapshot could not be merged; left unacked");
+        }
       }),
     );
+    await prepareAll(bus, chosen, segments, { runId, epoch, digest, size: bytes.length, leaseMs: options.leaseMs ?? LEASE_MS, timeoutMs: options.agentsTimeoutMs });
+    event("prepared", `${chosen.length} agent(s) ready; plan: ${plan.description}`);
 
-    const startAt = clock.wallNow() + (options.startDelayMs ?? 250);
+    const startDelayMs = options.startDelayMs ?? 250;
+    const startAt = clock.wallNow() + startDelayMs;
     bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.start", { runId, epoch, startAt }));
-    const leaseTimer = setInterval(() => bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.lease", { runId, epoch })), LEASE_RENEW_MS);
     event("started", `start instant ${new Date(startAt).toISOString()}`);
 
     const runStart = clock.now();
+    // Past this, an agent that still has not finished (heartbeating but stuck) is given up on.
+    const lastDueMs = plan.total > 0 ? plan.intendedOffsetMs(plan.total - 1) : 0;
+    const slowestTimeoutMs = Math.max(...Object.values(scenario.targets).map((t) => t?.timeoutMs ?? 0));
+    const deadline = runStart + startDelayMs + lastDueMs + slowestTimeoutMs + FINISH_GRACE_MS;
+    const finalSeenAt = new Map<string, number>();
     let stopRequestedAt: number | undefined;
     let lastProgress = clock.now();
     let lastDone = 0;
-    try {
-      for (;;) {
-        await delay(TICK_MS);
-        const now = clock.now();
-        for (const agent of chosen) {
-          const progress = merger.agents.get(agent.id);
-          if (progress?.final || endStates.has(agent.id)) continue;
-          if (registry.liveness(agent.id, now) === "lost") {
-            endStates.set(agent.id, "lost");
-            status = "degraded";
-            event("agent-lost", `agent ${agent.name} lost (no heartbeat for ${Math.round(now - agent.lastSeen)} ms); its data up to its last snapshot is kept`, agent.id);
-          }
+    const settled = (id: string) => merger.complete(id) || endStates.has(id);
+    for (;;) {
+      await delay(TICK_MS);
+      const now = clock.now();
+      for (const agent of chosen) {
+        if (settled(agent.id)) continue;
+        if (merger.agents.get(agent.id)?.final) {
+          // The final snapshot came but an earlier one has not (yet): give redelivery a moment.
+          const since = finalSeenAt.get(agent.id) ?? now;
+          finalSeenAt.set(agent.id, since);
+          if (now - since > GAP_GRACE_MS) endStates.set(agent.id, "completed");
+          continue;
         }
-        if (options.signal?.aborted && stopRequestedAt === undefined) {
-          stopRequestedAt = now;
-          status = "aborted";
-          event("interrupted", "run interrupted: agents told to stop");
-          bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "interrupted" }));
-        }
-        const finished = chosen.every((a) => merger.agents.get(a.id)?.final || endStates.has(a.id));
-        if (finished) break;
-        if (stopRequestedAt !== undefined && now - stopRequestedAt > STOP_GRACE_MS) {
-          for (const a of chosen) if (!merger.agents.get(a.id)?.final && !endStates.has(a.id)) endStates.set(a.id, "lost");
-          event("stop-timeout", "some agents sent no final snapshot after the stop");
-          break;
-        }
-        if (now - lastProgress >= PROGRESS_MS && options.onProgress) {
-          const done = merger.done;
-          const rps = ((done - lastDone) * 1000) / (now - lastProgress);
-          lastProgress = now;
-          lastDone = done;
-          options.onProgress({
-            elapsedMs: now - runStart,
-            done,
-            planned: plan.total,
-            rps,
-            errors: merger.targets.get("candidate")?.errors ?? 0,
-            diffs: Object.keys(merger.diff.combos).reduce((n, k) => n + (merger.diff.combos[k] ?? 0), 0),
-          });
+        if (registry.liveness(agent.id, now) === "lost") {
+          endStates.set(agent.id, "lost");
+          status = "degraded";
+          event("agent-lost", `agent ${agent.name} lost (silent for ${Math.round(now - agent.lastSeen)} ms); its data up to its last snapshot is kept`, agent.id);
         }
       }
-    } finally {
-      clearInterval(leaseTimer);
+      if (options.signal?.aborted && stopRequestedAt === undefined) {
+        stopRequestedAt = now;
+        status = "aborted";
+        event("interrupted", "run interrupted: agents told to stop");
+        bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "interrupted" }));
+      }
+      if (chosen.every((a) => settled(a.id))) break;
+      if (stopRequestedAt !== undefined && now - stopRequestedAt > STOP_GRACE_MS) {
+        for (const a of chosen) if (!settled(a.id)) endStates.set(a.id, "lost");
+        event("stop-timeout", "some agents sent no final snapshot after the stop");
+        break;
+      }
+      if (now > deadline) {
+        for (const a of chosen) {
+          if (settled(a.id)) continue;
+          endStates.set(a.id, "lost");
+          event("agent-overdue", `agent ${a.name} did not finish by the end of the plan plus ${Math.round((slowestTimeoutMs + FINISH_GRACE_MS) / 1000)} s`, a.id);
+        }
+        status = status === "aborted" ? status : "degraded";
+        bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "overdue" }));
+        break;
+      }
+      if (now - lastProgress >= PROGRESS_MS && options.onProgress) {
+        const done = merger.done;
+        const rps = ((done - lastDone) * 1000) / (now - lastProgress);
+        lastProgress = now;
+        lastDone = done;
+        options.onProgress({
+          elapsedMs: now - runStart,
+          done,
+          planned: plan.total,
+          rps,
+          errors: merger.targets.get("candidate")?.errors ?? 0,
+          diffs: Object.values(merger.diff.combos).reduce((n, v) => n + v, 0),
+        });
+      }
     }
-    if (stopRequestedAt !== undefined) status = "aborted";
   } catch (error) {
+    clearInterval(leaseTimer);
     await cleanup();
     if (chosen.length) bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "coordinator failed" }));
     throw error;
   }
+  clearInterval(leaseTimer);
   await cleanup();
 
   for (const agent of chosen) {
     const progress = merger.agents.get(agent.id);
     if (progress && progress.snapshots !== progress.lastSeq + 1) {
-      event("snapshot-gap", `agent ${agent.name}: received ${progress.snapshots} of ${progress.lastSeq + 1} snapshots`, agent.id);
+      event("snapshot-gap", `agent ${agent.name}: received ${progress.snapshots} of ${progress.lastSeq + 1} snapshots; its totals are short by the missing intervals`, agent.id);
+      if (status === "completed") status = "degraded";
     }
   }
   return buildResult();
@@ -270,7 +301,7 @@ function targetResult(url: string, merged: ReturnType<SnapshotMerger["targets"][
   };
 }
 
-async function waitForAgents(bus: Bus, registry: AgentRegistry, clock: CoordinatorClock, wanted: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<KnownAgent[]> {
+async function waitForAgents(bus: Bus, registry: AgentRegistry, clock: Clock, wanted: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<KnownAgent[]> {
   const deadline = clock.now() + timeoutMs;
   bus.publish(SUBJECTS.discover, encodeMessage("parallax.v1.discover", { coordinatorId: "coordinator" }));
   for (;;) {

@@ -58,6 +58,11 @@ export class SnapshotMerger {
       this.#duplicates++;
       return false;
     }
+    // Decode first: a snapshot that cannot be decoded must change nothing, not half the totals.
+    const histograms = new Map<TargetName, LatencyHistogram>();
+    for (const [name, t] of Object.entries(s.targets) as Array<[TargetName, Snapshot["targets"][TargetName]]>) {
+      if (t) histograms.set(name, decodeHistogram(t.histogram));
+    }
     this.#seen.add(key);
     const agent = this.#agent(s.agentId);
     agent.snapshots++;
@@ -76,11 +81,17 @@ export class SnapshotMerger {
       merged.transportErrors += t.transportErrors;
       addCounts(merged.errorKinds, t.errorKinds);
       addCounts(merged.statusCodes, t.statusCodes);
-      addHistogram(merged.latency, decodeHistogram(t.histogram));
+      addHistogram(merged.latency, histograms.get(name) as LatencyHistogram);
     }
     mergeTally(this.diff, s.diff, { exemplars: this.#exemplars });
     addCounts(this.skipped, s.skipped);
     return true;
+  }
+
+  /** Every snapshot from seq 0 to the final one has been merged. */
+  complete(agentId: string): boolean {
+    const agent = this.agents.get(agentId);
+    return agent !== undefined && agent.final && agent.snapshots === agent.lastSeq + 1;
   }
 
   /** Sum of requests of every agent's segment dispatched or held back so far. */

@@ -38,6 +38,12 @@ export class AgentRegistry {
     agent.runId = m.runId;
   }
 
+  /** Any sign of life from a known agent (a snapshot, say) counts like a heartbeat. */
+  seen(id: string, now: number): void {
+    const agent = this.#agents.get(id);
+    if (agent) agent.lastSeen = now;
+  }
+
   get(id: string): KnownAgent | undefined {
     return this.#agents.get(id);
   }

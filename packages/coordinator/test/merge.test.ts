@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { createTally } from "@parallax/diff";
-import { IntervalHistogram, decodeHistogram } from "@parallax/metrics";
+import { IntervalHistogram } from "@parallax/metrics";
 import type { Snapshot } from "@parallax/protocol";
 import { SnapshotMerger } from "../src/index.js";
 
@@ -54,5 +54,18 @@ it("ignores redelivered snapshots and those of another run or epoch, so nothing 
   assert.equal(merger.add({ ...s, seq: 1, runId: "other" }), false);
   assert.equal(merger.duplicates, 1);
   assert.equal(merger.targets.get("candidate")?.requests, 1);
-  assert.equal(decodeHistogram(snapshot("x", 0, [7]).targets.candidate?.histogram as string).totalCount, 1);
+});
+
+it("changes nothing when a snapshot cannot be decoded, and knows when an agent's snapshots are complete", () => {
+  const merger = new SnapshotMerger("r", 1, { exemplars: 3 });
+  const bad = snapshot("a", 0, [1000]);
+  const broken: Snapshot = { ...bad, targets: { ...bad.targets, production: { ...(bad.targets.candidate as NonNullable<Snapshot["targets"]["candidate"]>), histogram: "not-a-histogram" } } };
+  assert.throws(() => merger.add(broken));
+  assert.equal(merger.targets.size, 0);
+  assert.equal(merger.add(bad), true, "the same seq, well formed, is still accepted");
+  assert.equal(merger.complete("a"), false);
+  merger.add(snapshot("a", 2, [1], { final: true }));
+  assert.equal(merger.complete("a"), false, "seq 1 is missing");
+  merger.add(snapshot("a", 1, [1]));
+  assert.equal(merger.complete("a"), true);
 });

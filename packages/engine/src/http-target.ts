@@ -1,5 +1,5 @@
 import type { Outcome } from "@parallax/diff";
-import type { TargetName } from "@parallax/protocol";
+import { DEFAULT_REDACTED_HEADERS, REDACTED, type TargetName } from "@parallax/protocol";
 import { Pool } from "undici";
 import type { PreparedRequest, Target } from "./target.js";
 
@@ -25,6 +25,7 @@ export class HttpTarget implements Target {
   readonly #pool: Pool;
   readonly #basePath: string;
   readonly #extraHeaders: readonly string[];
+  readonly #replacedNames: ReadonlySet<string>;
   readonly #timeoutMs: number;
   readonly #keepHeaders: readonly string[];
   readonly #maxBodyBytes: number;
@@ -40,7 +41,9 @@ export class HttpTarget implements Target {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
-    this.#extraHeaders = Object.entries(options.headers ?? NO_HEADERS).flat();
+    const extra = Object.entries(options.headers ?? NO_HEADERS).map(([name, value]) => [name.toLowerCase(), value] as const);
+    this.#extraHeaders = extra.flat();
+    this.#replacedNames = new Set(extra.map(([name]) => name));
     this.#timeoutMs = options.timeoutMs;
     this.#keepHeaders = options.keepHeaders;
     this.#maxBodyBytes = options.maxBodyBytes;
@@ -51,7 +54,7 @@ export class HttpTarget implements Target {
       const response = await this.#pool.request({
         method: request.method as "GET",
         path: this.#basePath + request.path,
-        headers: this.#extraHeaders.length ? [...request.headers, ...this.#extraHeaders] : (request.headers as string[]),
+        headers: this.#extraHeaders.length ? this.#withTargetHeaders(request.headers) : (request.headers as string[]),
         body: request.body ?? null,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
@@ -65,6 +68,17 @@ export class HttpTarget implements Target {
 
   async close(): Promise<void> {
     await this.#pool.close();
+  }
+
+  /** The target's own headers (credentials from the environment) replace recorded ones of the same name. */
+  #withTargetHeaders(recorded: readonly string[]): string[] {
+    const headers: string[] = [];
+    for (let i = 0; i < recorded.length; i += 2) {
+      const name = recorded[i] as string;
+      if (!this.#replacedNames.has(name)) headers.push(name, recorded[i + 1] as string);
+    }
+    headers.push(...this.#extraHeaders);
+    return headers;
   }
 }
 
@@ -90,11 +104,15 @@ async function readBounded(stream: AsyncIterable<Buffer>, limit: number): Promis
   return { body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size), truncated };
 }
 
+const SECRET_HEADERS = new Set(DEFAULT_REDACTED_HEADERS);
+
+/** Compared headers only; a credential (e.g. `set-cookie`) is kept as present-or-absent, never as its value. */
 function pickHeaders(headers: Record<string, string | string[] | undefined>, keep: readonly string[]): Record<string, string> {
   const picked: Record<string, string> = {};
   for (const name of keep) {
     const value = headers[name];
-    if (value !== undefined) picked[name] = Array.isArray(value) ? value.join(", ") : value;
+    if (value === undefined) continue;
+    picked[name] = SECRET_HEADERS.has(name) ? REDACTED : Array.isArray(value) ? value.join(", ") : value;
   }
   return picked;
 }

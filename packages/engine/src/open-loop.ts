@@ -28,6 +28,8 @@ export interface OpenLoopResult {
 
 /** The last stretch before a due time is waited out by yielding, not by a timer that may fire a ms late. */
 const SPIN_MS = 1.5;
+/** When behind schedule, dispatch at most this many late items before yielding to the event loop. */
+const CATCH_UP_BATCH = 64;
 
 /**
  * Open-loop (arrival-rate) scheduler: item i of the segment is sent to every target at its
@@ -38,13 +40,21 @@ const SPIN_MS = 1.5;
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const { plan, requests, targets, sink, clock, startAt, signal } = options;
   const inflight = new Set<Promise<void>>();
+  let failure: unknown;
+  const fail = (error: unknown) => void (failure ??= error);
   let done = 0;
   let planned = 0;
+  let sinceYield = 0;
   for (const i of segmentIndices(options.segment, plan.total)) {
     planned++;
-    if (signal.aborted) continue;
+    if (signal.aborted || failure !== undefined) continue;
     const due = startAt + plan.intendedOffsetMs(i);
-    await waitUntil(clock, due, signal);
+    if (await waitUntil(clock, due, signal)) sinceYield = 0;
+    else if (++sinceYield >= CATCH_UP_BATCH) {
+      // Behind schedule nothing waits, so let responses, heartbeats and snapshots through now and then.
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     if (signal.aborted) continue;
     const request = requests[plan.recordingIndex(i)];
     if (!request) throw new Error(`plan item ${i} points outside the recording`);
@@ -54,15 +64,20 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       continue;
     }
     sink.dispatched(clock.now() - due);
-    const pending = sendPair(request, due, targets, sink, clock).finally(() => inflight.delete(pending));
+    const pending = sendPair(request, due, targets, sink, clock)
+      .catch(fail)
+      .finally(() => inflight.delete(pending));
     inflight.add(pending);
   }
   await Promise.all(inflight);
+  if (failure !== undefined) throw failure;
   return { done, notSent: planned - done };
 }
 
-async function waitUntil(clock: Clock, due: number, signal: AbortSignal): Promise<void> {
+/** Returns whether it waited (yielded to the event loop) at all. */
+async function waitUntil(clock: Clock, due: number, signal: AbortSignal): Promise<boolean> {
   let remaining = due - clock.now();
+  if (remaining <= 0) return false;
   if (remaining > SPIN_MS) {
     await sleep(remaining - SPIN_MS, signal);
     remaining = due - clock.now();
@@ -71,6 +86,7 @@ async function waitUntil(clock: Clock, due: number, signal: AbortSignal): Promis
     await new Promise<void>((resolve) => setImmediate(resolve));
     remaining = due - clock.now();
   }
+  return true;
 }
 
 async function sendPair(request: PreparedRequest, due: number, targets: readonly Target[], sink: Sink, clock: Clock): Promise<void> {

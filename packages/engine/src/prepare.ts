@@ -1,5 +1,5 @@
 import { endpointTemplate } from "@parallax/diff";
-import { REPLAY_MARKER_HEADER, SAFE_METHODS, type RecordedRequest } from "@parallax/protocol";
+import { REDACTED, REPLAY_MARKER_HEADER, SAFE_METHODS, type RecordedRequest } from "@parallax/protocol";
 import { matchesUnsafeAllowance } from "@parallax/scenario";
 import type { PreparedRequest } from "./target.js";
 
@@ -22,12 +22,12 @@ export function prepareRequests(recording: readonly RecordedRequest[], options: 
 export function prepareRequest(recorded: RecordedRequest, options: PrepareOptions): PreparedRequest {
   const headers: string[] = [];
   for (const [name, value] of recorded.headers) {
-    if (name === REPLAY_MARKER_HEADER) continue;
+    // A redacted credential is not sent at all: "[REDACTED]" would only earn a 401 on both sides.
+    if (name === REPLAY_MARKER_HEADER || value === REDACTED) continue;
     headers.push(name, value);
   }
   headers.push(REPLAY_MARKER_HEADER, options.runId);
-  const pathOnly = recorded.path.split("?", 1)[0] ?? recorded.path;
-  const safe = SAFE_METHODS.has(recorded.method) || matchesUnsafeAllowance(options.allowUnsafeProduction, recorded.method, pathOnly);
+  const safe = SAFE_METHODS.has(recorded.method) || matchesUnsafeAllowance(options.allowUnsafeProduction, recorded.method, recorded.path);
   return {
     index: recorded.index,
     method: recorded.method,

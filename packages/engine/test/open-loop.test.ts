@@ -38,6 +38,7 @@ const recorded = (index: number, method: string, path: string, body?: string): R
   headers: [
     ["accept", "application/json"],
     ["x-parallax-replay", "recorded-value"],
+    ["x-target", "recorded"],
   ],
   ...(body === undefined ? {} : { body: new TextEncoder().encode(body) }),
 });
@@ -48,9 +49,8 @@ describe("runOpenLoop over HTTP", () => {
   before(async () => {
     [fast, slow] = await Promise.all([startTarget(0), startTarget(80)]);
   });
-  after(() => {
-    fast.server.close();
-    slow.server.close();
+  after(async () => {
+    await Promise.all([fast, slow].map((t) => new Promise((resolve) => t.server.close(resolve))));
   });
 
   it("sends each request to every target once, holds back unsafe ones, and measures from the intended time", async () => {
@@ -76,8 +76,9 @@ describe("runOpenLoop over HTTP", () => {
       assert.equal(target.seen.filter((s) => s.url === "/base/a?x=1").length, 5);
       assert.ok(target.seen.every((s) => s.headers["x-parallax-replay"] === "run-1"), "the marker carries the run id, not the recorded value");
     }
+    // The target's own header replaces the recorded one of the same name; other targets keep the recorded one.
     assert.equal(slow.seen[0]?.headers["x-target"], "cand");
-    assert.equal(fast.seen[0]?.headers["x-target"], undefined);
+    assert.equal(fast.seen[0]?.headers["x-target"], "recorded");
     assert.equal(slow.seen.find((s) => s.method === "POST")?.body, '{"n":2}');
 
     const data = sink.take();

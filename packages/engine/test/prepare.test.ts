@@ -2,9 +2,15 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { prepareRequest } from "../src/index.js";
 
-const request = (method: string, path: string) => ({ index: 0, offsetMs: 0, method, path, headers: [["x-parallax-replay", "old"], ["accept", "*/*"]] as Array<[string, string]> });
+const request = (method: string, path: string) => ({
+  index: 0,
+  offsetMs: 0,
+  method,
+  path,
+  headers: [["x-parallax-replay", "old"], ["accept", "*/*"], ["authorization", "[REDACTED]"]] as Array<[string, string]>,
+});
 
-it("builds flat headers with the marker and the endpoint template", () => {
+it("builds flat headers with the marker and the endpoint template, without redacted credentials", () => {
   const prepared = prepareRequest(request("GET", "/users/42?full=1"), { runId: "r1", allowUnsafeProduction: [] });
   assert.deepEqual(prepared.headers, ["accept", "*/*", "x-parallax-replay", "r1"]);
   assert.equal(prepared.endpoint, "GET /users/{id}");

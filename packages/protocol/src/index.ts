@@ -1,4 +1,4 @@
-export { REDACTED, REPLAY_MARKER_HEADER, type RecordedRequest } from "./recorded.js";
+export { DEFAULT_REDACTED_HEADERS, REDACTED, REPLAY_MARKER_HEADER, type RecordedRequest } from "./recorded.js";
 export { SAFE_METHODS, TARGET_NAMES, type TargetName } from "./targets.js";
 export {
   DIFF_KINDS,
@@ -42,3 +42,4 @@ export { SUBJECTS, isSubjectToken } from "./subjects.js";
 export { InfrastructureError, InvalidInputError, ParallaxError, formatIssue, type Issue } from "./errors.js";
 export { decodeBundle, encodeBundle, sha256, type Bundle } from "./bundle.js";
 export { silentLogger, type Logger } from "./logger.js";
+export { systemClock, type Clock } from "./clock.js";

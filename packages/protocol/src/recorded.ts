@@ -19,3 +19,9 @@ export const REDACTED = "[REDACTED]";
 
 /** Header added to every replayed request so a recorder never captures its own traffic. */
 export const REPLAY_MARKER_HEADER = "x-parallax-replay";
+
+/**
+ * Headers that carry credentials: redacted at ingest by every traffic reader, and in responses
+ * before anything keeps them (exemplars, reports).
+ */
+export const DEFAULT_REDACTED_HEADERS: readonly string[] = Object.freeze(["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"]);

@@ -1,5 +1,5 @@
 // Secret redaction at ingest: shared by every traffic reader and, later, the capturing proxy.
-import { REDACTED } from "@parallax/protocol";
+import { DEFAULT_REDACTED_HEADERS, REDACTED } from "@parallax/protocol";
 
 /** Extra names to redact, case-insensitive, added to the defaults. */
 export interface RedactionOptions {
@@ -7,13 +7,7 @@ export interface RedactionOptions {
   readonly query?: readonly string[];
 }
 
-export const DEFAULT_REDACTED_HEADERS: readonly string[] = Object.freeze([
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
-]);
+export { DEFAULT_REDACTED_HEADERS };
 
 export const DEFAULT_REDACTED_QUERY: readonly string[] = Object.freeze([
   "access_token",

@@ -22,5 +22,8 @@ export function targetUrlProblem(text: string): string | undefined {
   }
   if (!TARGET_SCHEMES.has(url.protocol)) return `unsupported scheme ${JSON.stringify(url.protocol)} (use ${usable})`;
   if (url.hostname === "") return `URL ${JSON.stringify(text)} has no host (use e.g. http://127.0.0.1:8080)`;
+  // A URL is copied into reports and logs: credentials in it would leak there (put them in `headers`).
+  if (url.username !== "" || url.password !== "") return `URL must not contain credentials (user:password@); give them as target headers from the environment, e.g. headers: { authorization: "\${TOKEN}" }`;
+  if (url.search !== "" || url.hash !== "") return `URL must be a base URL without query or fragment (the recording supplies those)`;
   return undefined;
 }

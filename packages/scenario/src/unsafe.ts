@@ -14,12 +14,17 @@ export function unsafeRuleProblem(rule: string): string | undefined {
 /** True when some rule allows `method path` (path without its query string) to reach production. */
 export function matchesUnsafeAllowance(rules: readonly string[], method: string, path: string): boolean {
   const bare = path.split("?", 1)[0] ?? path;
+  // A path a proxy might normalise into another route (`/v1/../admin`, `%2F`, `\`) never
+  // matches an allowance: the glob would approve one path and production would serve another.
+  if (AMBIGUOUS_PATH.test(bare)) return false;
   const upper = method.toUpperCase();
   return rules.some((text) => {
     const rule = compile(text);
     return rule !== null && (rule.method === "*" || rule.method === upper) && rule.path.test(bare);
   });
 }
+
+const AMBIGUOUS_PATH = /(?:^|\/)\.\.?(?:\/|$)|%2f|%2e|%5c|\\/i;
 
 function compile(text: string): { readonly method: string; readonly path: RegExp } | null {
   let rule = compiled.get(text);

@@ -184,6 +184,18 @@ describe("resolveScenario: issues at their line:col", () => {
     );
   });
 
+  it("target URLs with credentials, a query or a fragment", async () => {
+    const text = `targets:
+  production: http://user:pw@127.0.0.1:8081
+  candidate: http://127.0.0.1:8082/api?x=1
+traffic: { file: r.jsonl }
+`;
+    assert.deepEqual(await issues(load("creds.yaml", text)), [
+      'creds.yaml:2:15: targets.production.url: URL must not contain credentials (user:password@); give them as target headers from the environment, e.g. headers: { authorization: "${TOKEN}" }',
+      "creds.yaml:3:14: targets.candidate.url: URL must be a base URL without query or fragment (the recording supplies those)",
+    ]);
+  });
+
   it("unsupported URL schemes and invalid URLs", async () => {
     const text = `targets:
   production: { url: "ftp://127.0.0.1:8081" }

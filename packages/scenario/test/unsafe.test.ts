@@ -41,3 +41,12 @@ describe("matchesUnsafeAllowance", () => {
     assert.equal(matchesUnsafeAllowance(["POST v1/*"], "POST", "v1/x"), false);
   });
 });
+
+it("never allows a path a proxy could normalise into another route", () => {
+  const rules = ["POST /v1/**", "POST /v1/models/*:predict"];
+  assert.equal(matchesUnsafeAllowance(rules, "POST", "/v1/models/m:predict"), true);
+  for (const path of ["/v1/../admin/drop", "/v1/./x", "/v1/models/..%2F..%2Fadmin:predict", "/v1/%2e%2e/admin", "/v1/a\\..\\b", "/v1/.."]) {
+    assert.equal(matchesUnsafeAllowance(rules, "POST", path), false, path);
+  }
+  assert.equal(matchesUnsafeAllowance(rules, "POST", "/v1/files/a..b"), true, "dots inside a segment are fine");
+});

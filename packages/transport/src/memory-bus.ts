@@ -80,7 +80,12 @@ export class MemoryBus implements Bus {
       if (!subjectMatches(listener.pattern, subject)) continue;
       const message: BusMessage = reply ? { subject, data: copy, respond: reply } : { subject, data: copy };
       queueMicrotask(() => {
-        if (this.#listeners.has(listener)) listener.handler(message);
+        if (!this.#listeners.has(listener)) return;
+        try {
+          listener.handler(message);
+        } catch {
+          // A failing subscriber must not break delivery to the others (NATS isolates them too).
+        }
       });
     }
   }
@@ -103,7 +108,8 @@ const REDELIVERY_MS = 1000;
 
 class MemoryStream implements DurableStream {
   readonly #messages: Stored[] = [];
-  readonly #ids = new Set<string>();
+  /** Message id → subject, for dedupe; purged with the messages. */
+  readonly #ids = new Map<string, string>();
   /** Durable consumers keep their position and unacked set across resubscribes, as JetStream's do. */
   readonly #durables = new Map<string, Durable>();
   readonly #consumers = new Set<Consumer>();
@@ -112,7 +118,7 @@ class MemoryStream implements DurableStream {
 
   async append(subject: string, data: Uint8Array, options: { readonly id: string }): Promise<void> {
     if (this.#ids.has(options.id)) return;
-    this.#ids.add(options.id);
+    this.#ids.set(options.id, subject);
     this.#messages.push({ subject, data: data.slice(), seq: ++this.#seq });
     for (const consumer of this.#consumers) queueMicrotask(() => this.#pump(consumer));
   }
@@ -145,6 +151,7 @@ class MemoryStream implements DurableStream {
       const stored = this.#messages[i];
       if (stored && subjectMatches(subjectFilter, stored.subject)) this.#messages.splice(i, 1);
     }
+    for (const [id, subject] of this.#ids) if (subjectMatches(subjectFilter, subject)) this.#ids.delete(id);
   }
 
   close(): void {
@@ -177,6 +184,10 @@ class MemoryStream implements DurableStream {
       seq: stored.seq,
       ack: () => void consumer.durable.unacked.delete(stored.seq),
     };
-    void Promise.resolve().then(() => consumer.handler(message));
+    // As with JetStream: nothing reaches a consumer after it unsubscribed, and a handler that
+    // fails leaves the message unacked, to be offered again.
+    void Promise.resolve()
+      .then(() => (consumer.active ? consumer.handler(message) : undefined))
+      .catch(() => undefined);
   }
 }

@@ -113,3 +113,24 @@ describe("MemoryBus blobs", () => {
     await bus.close();
   });
 });
+
+describe("MemoryBus failure isolation", () => {
+  it("offers a message again when its handler throws, and nothing after unsubscribe", async () => {
+    const bus = new MemoryBus();
+    await bus.stream.append("s", bytes("x"), { id: "x" });
+    let calls = 0;
+    const sub = bus.stream.consume("s", "d", () => {
+      calls++;
+      throw new Error("handler bug");
+    });
+    await tick();
+    assert.equal(calls, 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(calls, 2, "redelivered after the redelivery interval");
+    sub.unsubscribe();
+    await bus.stream.append("s", bytes("y"), { id: "y" });
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.equal(calls, 2);
+    await bus.close();
+  });
+});
