@@ -64,6 +64,13 @@ describe("bad input exits 2 with one clear message", () => {
     assert.match(run.stderr, /many\.yaml:8:3/);
   });
 
+  it("an --out that cannot be written is refused before any request is sent", async () => {
+    const run = await runCli(["run", "--traffic", file("rec.jsonl"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9", "--out", "/proc/parallax-report"]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--out: cannot write under \/proc/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+
   it("a usage error (unknown flag) is exit 2 too", async () => {
     const run = await runCli(["run", "--no-such-flag"]);
     assert.equal(run.code, 2);

@@ -197,7 +197,11 @@ async function main() {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
   const server = await startModelServer({ variant: values.variant, port, host: values.host });
   process.stdout.write(`listening ${server.url}\n`);
-  const stop = () => server.close().then(() => process.exit(0));
+  const stop = () =>
+    server.close().then(() => {
+      process.stdout.write(`served ${server.stats.requests} requests\n`);
+      process.exit(0);
+    });
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }

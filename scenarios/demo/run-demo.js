@@ -1,14 +1,46 @@
 // Runs the demo end to end: three model servers on free ports, then `parallax run` against them.
 //   node scenarios/demo/run-demo.js [extra parallax run options...]
+// Each server is its own process, as real services are: sharing one event loop, they would
+// slow each other down and blur the latency difference the demo is meant to show.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { startModelServer } from "./model-server.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const cli = fileURLToPath(new URL("../../packages/cli/bin/parallax.js", import.meta.url));
-const out = "parallax-report";
+const modelServer = fileURLToPath(new URL("./model-server.js", import.meta.url));
+const args = process.argv.slice(2);
+const outFlag = args.lastIndexOf("--out");
+const out = outFlag >= 0 && args[outFlag + 1] ? args[outFlag + 1] : "parallax-report";
+
+/** Starts `model-server.js --variant V --port 0` as a child; resolves once it prints its URL. */
+function startServerProcess(variant) {
+  // Detached: its own process group, so the terminal's Ctrl-C reaches the CLI, not the servers it is measuring.
+  const child = spawn(process.execPath, [modelServer, "--variant", variant, "--port", "0"], { stdio: ["ignore", "pipe", "inherit"], detached: true });
+  const lines = createInterface({ input: child.stdout });
+  const stats = { requests: 0 };
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`model server (${variant}) exited with ${code}`)));
+    lines.on("line", (line) => {
+      const served = /^served (\d+) requests$/.exec(line);
+      if (served) stats.requests = Number(served[1]);
+      const listening = /^listening (\S+)$/.exec(line);
+      if (listening)
+        resolve({
+          url: listening[1],
+          stats,
+          close: async () => {
+            child.kill("SIGTERM");
+            await exited;
+          },
+        });
+    });
+  });
+}
 
 async function main() {
   if (!existsSync(cli)) {
@@ -17,7 +49,7 @@ async function main() {
   }
   const servers = [];
   try {
-    for (const variant of ["production", "candidate", "production"]) servers.push(await startModelServer({ variant }));
+    for (const variant of ["production", "candidate", "production"]) servers.push(await startServerProcess(variant));
     const [production, candidate, secondary] = servers;
     process.stderr.write(`model servers: production ${production.url}, candidate ${candidate.url}, secondary ${secondary.url}\n`);
 
@@ -25,7 +57,7 @@ async function main() {
     const ignore = () => {};
     process.on("SIGINT", ignore);
     process.on("SIGTERM", ignore);
-    const child = spawn(process.execPath, [cli, "run", "scenarios/demo/scenario.yaml", "--out", out, ...process.argv.slice(2)], {
+    const child = spawn(process.execPath, [cli, "run", "scenarios/demo/scenario.yaml", "--out", "parallax-report", ...args], {
       cwd: repo,
       stdio: "inherit",
       env: {
@@ -44,6 +76,7 @@ async function main() {
     });
     process.off("SIGINT", ignore);
     process.off("SIGTERM", ignore);
+    await Promise.all(servers.splice(0).map((s) => s.close()));
     process.stderr.write(
       `requests served: production ${production.stats.requests}, candidate ${candidate.stats.requests}, secondary ${secondary.stats.requests}\n`,
     );

@@ -38,7 +38,7 @@ export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Pr
     .description("Replay recorded traffic to production and candidate at the same instant; report how the candidate differs.")
     .version(VERSION)
     .addOption(new Option("--log-level <level>", "log level (logs are JSON lines on stderr)").choices(LOG_LEVELS).default(io.env["PARALLAX_LOG_LEVEL"] ?? "warn"))
-    .showHelpAfterError()
+    .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
@@ -88,22 +88,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   const controller = new AbortController();
   let code: number = EXIT.pass;
   let interrupts = 0;
-  const onSigint = () => {
+  let interruptCode: number = EXIT.interrupted;
+  const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
-    io.stderr.write("\nparallax: interrupted; stopping agents and writing the partial report (Ctrl-C again to quit now)\n");
+    // 128 + signal number, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
+    interruptCode = signal === "SIGTERM" ? 143 : EXIT.interrupted;
+    if (interrupts > 1) process.exit(interruptCode);
+    io.stderr.write(`\nparallax: ${signal === "SIGTERM" ? "terminated" : "interrupted"}; stopping agents and writing the partial report (${signal === "SIGTERM" ? "signal" : "Ctrl-C"} again to quit now)\n`);
     controller.abort();
   };
-  process.on("SIGINT", onSigint);
-  process.on("SIGTERM", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const program = buildProgram(io, controller.signal, async (action) => {
     try {
       code = await action();
+      if (code === EXIT.interrupted) code = interruptCode;
     } catch (error) {
       const failure = describeFailure(error);
       io.stderr.write(`${failure.message}\n`);
       // Whatever failed after Ctrl-C (waiting for agents, say) failed because of it.
-      code = controller.signal.aborted ? EXIT.interrupted : failure.code;
+      code = controller.signal.aborted ? interruptCode : failure.code;
     }
   });
   try {
@@ -117,8 +121,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = failure.code;
     }
   } finally {
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigint);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
   return code;
 }

@@ -23,8 +23,21 @@ export function evaluateVerdict(
   if (thresholds.maxLatencyRatio !== undefined && targets.production.latencyMs.p99 > 0) {
     check("candidate p99 / production p99", targets.candidate.latencyMs.p99 / targets.production.latencyMs.p99, thresholds.maxLatencyRatio);
   }
-  const reasons = checks.filter((c) => !c.pass).map((c) => `${c.name} ${c.observed} exceeds ${c.limit}`);
+  const reasons = [...nothingToJudge(targets, diff), ...checks.filter((c) => !c.pass).map((c) => `${c.name} ${c.observed} exceeds ${c.limit}`)];
   return { pass: reasons.length === 0, reasons, checks };
+}
+
+/**
+ * A run that sent requests but could compare none has not shown the candidate is fine, whatever
+ * the thresholds say: "every check passed" would be a lie. Say which side failed.
+ */
+function nothingToJudge(targets: { readonly production: TargetResult; readonly candidate: TargetResult }, diff: DiffSummary): string[] {
+  const sent = Math.max(targets.production.requests, targets.candidate.requests);
+  if (sent === 0 || diff.compared > 0) return [];
+  const failed = (name: string, t: TargetResult) =>
+    t.transportErrors > 0 ? `${name} failed ${t.transportErrors} of ${t.requests} (${Object.entries(t.errorKinds).map(([k, n]) => `${k}: ${n}`).join(", ")})` : undefined;
+  const sides = [failed("production", targets.production), failed("candidate", targets.candidate)].filter(Boolean);
+  return [`no pair could be compared: ${sides.join("; ") || "no responses"}`];
 }
 
 function ratio(n: number, d: number): number {

@@ -48,3 +48,10 @@ it("treats rates with nothing to divide by as 0", () => {
   const verdict = evaluateVerdict({ maxDiffRate: 0, maxErrorRate: 0 }, { production: target(0, 0, 0), candidate: target(0, 0, 0) }, diff(0, 0));
   assert.equal(verdict.pass, true);
 });
+
+it("fails a run that sent requests but could compare none, naming the side that failed", () => {
+  const down: TargetResult = { ...target(20, 20, 0), responses: 0, transportErrors: 20, errorKinds: { ECONNREFUSED: 20 } };
+  const verdict = evaluateVerdict({}, { production: target(20, 0, 5), candidate: down }, diff(0, 0));
+  assert.equal(verdict.pass, false);
+  assert.deepEqual(verdict.reasons, ["no pair could be compared: candidate failed 20 of 20 (ECONNREFUSED: 20)"]);
+});

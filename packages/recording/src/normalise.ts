@@ -1,5 +1,5 @@
 // Turns what a traffic format recorded into protocol's RecordedRequest, redacted.
-import { REPLAY_MARKER_HEADER, type Issue, type RecordedRequest } from "@parallax/protocol";
+import { REDACTED, REPLAY_MARKER_HEADER, type Issue, type RecordedRequest } from "@parallax/protocol";
 import { redactHeaders, redactParams, redactUrl, type Redaction } from "./redact.js";
 
 /** A request as a format reader found it, before normalisation and redaction. */
@@ -59,6 +59,7 @@ export function normalise(raw: RawRequest, redaction: Redaction): RequestParts |
   const contentType = kept.find(([name]) => name === "content-type")?.[1];
   if (body !== undefined && contentType === undefined && raw.mimeType) kept.push(["content-type", raw.mimeType]);
   if (body !== undefined && (isForm(contentType) || isForm(raw.mimeType))) body = redactForm(body, redaction);
+  else if (body !== undefined && (isJson(contentType) || isJson(raw.mimeType))) body = redactJsonBody(body, redaction);
 
   const request: RequestParts = {
     method: raw.method.toUpperCase(),
@@ -70,6 +71,46 @@ export function normalise(raw: RawRequest, redaction: Redaction): RequestParts |
 
 function isForm(mediaType: string | undefined): boolean {
   return mediaType?.split(";")[0]?.trim().toLowerCase() === FORM_MEDIA_TYPE;
+}
+
+function isJson(mediaType: string | undefined): boolean {
+  const type = mediaType?.split(";")[0]?.trim().toLowerCase();
+  return type !== undefined && (type === "application/json" || type.endsWith("+json"));
+}
+
+/**
+ * JSON bodies: any member whose name is a redacted query name (`password`, `token`, ...) gets the
+ * redacted value, at any depth. A body that is not valid JSON, or has no such member, keeps its
+ * exact bytes.
+ */
+function redactJsonBody(body: Uint8Array, redaction: Redaction): Uint8Array {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return body;
+  }
+  return redactJsonMembers(value, redaction.query) ? new TextEncoder().encode(JSON.stringify(value)) : body;
+}
+
+/** Redacts in place; returns whether anything was redacted. */
+function redactJsonMembers(value: unknown, names: ReadonlySet<string>): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  let changed = false;
+  if (Array.isArray(value)) {
+    for (const item of value) changed = redactJsonMembers(item, names) || changed;
+    return changed;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (names.has(key.toLowerCase()) && record[key] !== REDACTED && record[key] !== null) {
+      record[key] = REDACTED;
+      changed = true;
+    } else {
+      changed = redactJsonMembers(record[key], names) || changed;
+    }
+  }
+  return changed;
 }
 
 function redactForm(body: Uint8Array, redaction: Redaction): Uint8Array {

@@ -143,3 +143,27 @@ describe("Parallax JSONL", () => {
     ]);
   });
 });
+
+describe("JSON body redaction", () => {
+  const text = (r: { body?: Uint8Array }) => new TextDecoder().decode(r.body);
+
+  it("redacts members named like secrets at any depth, and configured names too", () => {
+    const body = JSON.stringify({ user: "ann", password: "hunter2", nested: [{ api_key: "k-123", keep: 1 }], Session: "s-9" });
+    const [request] = parseJsonl(JSON.stringify({ method: "POST", url: "/login", headers: { "content-type": "application/json; charset=utf-8" }, body }), "rec.jsonl", { query: ["session"] });
+    assert.ok(request);
+    assert.deepEqual(JSON.parse(text(request)), { user: "ann", password: "[REDACTED]", nested: [{ api_key: "[REDACTED]", keep: 1 }], Session: "[REDACTED]" });
+  });
+
+  it("keeps the exact bytes of JSON bodies with nothing to redact, and of bodies that are not JSON", () => {
+    const spaced = '{ "a" : 1 }';
+    const [a, b] = parseJsonl(
+      [
+        JSON.stringify({ method: "POST", url: "/a", headers: { "content-type": "application/json" }, body: spaced }),
+        JSON.stringify({ method: "POST", url: "/b", headers: { "content-type": "application/json" }, body: "{not json password" }),
+      ].join("\n"),
+      "rec.jsonl",
+    );
+    assert.equal(text(a as { body?: Uint8Array }), spaced);
+    assert.equal(text(b as { body?: Uint8Array }), "{not json password");
+  });
+});

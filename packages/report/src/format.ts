@@ -67,3 +67,38 @@ export function orderedGroups(groups: readonly DiffGroup[]): { real: DiffGroup[]
   const sorted = [...groups].sort((a, b) => b.count - a.count || (signature(a) < signature(b) ? -1 : signature(a) > signature(b) ? 1 : 0));
   return { real: sorted.filter((g) => !g.noise), noise: sorted.filter((g) => g.noise) };
 }
+
+/** Why the verdict is what it is, in one line. */
+export function verdictReason(verdict: RunResult["verdict"]): string {
+  if (verdict.reasons.length > 0) return verdict.reasons.join("; ");
+  if (!verdict.pass) return "no reason given";
+  return verdict.checks.length > 0 ? "every check passed" : "no thresholds set";
+}
+
+/**
+ * When many sends left late, the generator shaped the latencies too: say so next to them.
+ * (Late sends still count from their intended time, so the figures stay honest, but the reader
+ * should know the load was not delivered as planned.)
+ */
+export function generatorWarning(run: RunResult["run"]): string | undefined {
+  const late = run.agents.reduce((n, a) => n + a.late, 0);
+  const sent = run.agents.reduce((n, a) => n + a.requests, 0);
+  if (sent === 0 || late / sent <= 0.01) return undefined;
+  const maxLag = Math.max(...run.agents.map((a) => a.maxLagMs));
+  return `${late} of ${sent} requests left more than 10 ms after their intended time (max lag ${maxLag} ms): the load generator could not keep the schedule, so latencies include its delay. Lower the rate or add agents.`;
+}
+
+/** Latency cells: a dash when the target never answered (0 would read as "instant"). */
+export function latencyText(target: TargetResult, value: number): string {
+  return target.responses === 0 ? "–" : ms(value);
+}
+
+/** p-values to 3 significant digits. */
+export function pValueText(p: number): string {
+  return p === 0 || p >= 1e-4 ? String(Number(p.toPrecision(3))) : p.toExponential(2);
+}
+
+/** A concrete JSON path with its indices folded to `[*]`, as signatures write it. */
+export function signaturePath(path: string): string {
+  return path.replace(/\[\d+\]/g, "[*]");
+}

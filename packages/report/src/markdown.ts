@@ -1,6 +1,6 @@
 // report.md: the run as a PR comment — verdict first, then the figures a reviewer checks, each traceable to counts.
 import type { DiffGroup, Exemplar, RunResult } from "@parallax/protocol";
-import { counts, durationText, jsonText, ms, orderedGroups, percent, ratio, signature, targetsOf } from "./format.js";
+import { counts, durationText, generatorWarning, jsonText, latencyText, orderedGroups, pValueText, percent, ratio, signature, signaturePath, targetsOf, verdictReason } from "./format.js";
 import { cell, code, table } from "./markdown-text.js";
 
 /** Diff groups shown in full (non-noise, largest first); the rest are counted. */
@@ -26,9 +26,9 @@ export function renderMarkdown(result: RunResult): string {
 }
 
 function verdictLine(result: RunResult): string {
-  const { pass, reasons } = result.verdict;
-  const why = reasons.length > 0 ? reasons.join("; ") : pass ? "every check passed" : "no reason given";
-  return `## ${pass ? "✅ PASS" : "❌ FAIL"}: ${cell(why)}`;
+  const line = `## ${result.verdict.pass ? "✅ PASS" : "❌ FAIL"}: ${cell(verdictReason(result.verdict))}`;
+  const warning = generatorWarning(result.run);
+  return warning === undefined ? line : `${line}\n\n> ⚠️ ${warning}`;
 }
 
 function runFacts(result: RunResult): string {
@@ -53,7 +53,8 @@ function targetsSection(result: RunResult): string {
   const rows = targetsOf(result).map(([name, t]) => {
     const errors = t.transportErrors > 0 ? `${t.errors} (transport ${t.transportErrors}: ${counts(t.errorKinds)})` : String(t.errors);
     const l = t.latencyMs;
-    return [name, String(t.requests), String(t.responses), errors, ratio(t.errors, t.requests), ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max), ms(l.mean), counts(t.statusCodes)];
+    const lat = (v: number) => latencyText(t, v);
+    return [name, String(t.requests), String(t.responses), errors, ratio(t.errors, t.requests), lat(l.p50), lat(l.p90), lat(l.p99), lat(l.p999), lat(l.max), lat(l.mean), counts(t.statusCodes)];
   });
   const header = ["target", "requests", "responses", "errors", "error rate", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "mean ms", "status codes"];
   const urls = targetsOf(result).map(([name, t]) => `${name} ${code(t.url)}`).join(" · ");
@@ -74,26 +75,28 @@ function groupsSection(result: RunResult): string {
   if (real.length === 0 && noise.length === 0) return "";
   const parts = ["### Top diff groups"];
   if (real.length === 0) parts.push("No differences beyond noise.");
-  real.slice(0, MAX_GROUPS).forEach((g, i) => parts.push(groupBlock(g, i + 1)));
+  const noisePaths = new Set(noise.map((g) => `${g.endpoint} ${g.path}`));
+  real.slice(0, MAX_GROUPS).forEach((g, i) => parts.push(groupBlock(g, i + 1, noisePaths)));
   if (real.length > MAX_GROUPS) parts.push(`…and ${real.length - MAX_GROUPS} more diff groups (all in report.json).`);
   if (noise.length > 0) {
     parts.push(`${noise.length} noise ${noise.length === 1 ? "group" : "groups"} cancelled (production differs from the secondary there as often as from the candidate; not counted).`);
-    const rows = noise.map((g) => [code(signature(g)), String(g.count), percent(g.rate), g.secondaryCount === undefined ? "n/a" : String(g.secondaryCount), g.secondaryRate === undefined ? "n/a" : percent(g.secondaryRate), g.pValue === undefined ? "n/a" : String(g.pValue)]);
+    const rows = noise.map((g) => [code(signature(g)), String(g.count), percent(g.rate), g.secondaryCount === undefined ? "n/a" : String(g.secondaryCount), g.secondaryRate === undefined ? "n/a" : percent(g.secondaryRate), g.pValue === undefined ? "n/a" : pValueText(g.pValue)]);
     parts.push(`<details><summary>Noise groups (${noise.length})</summary>\n\n${table(["signature", "candidate", "rate", "secondary", "secondary rate", "p-value"], rows, ["l", "r", "r", "r", "r", "r"])}\n\n</details>`);
   }
   return parts.join("\n\n");
 }
 
-function groupBlock(g: DiffGroup, rank: number): string {
+function groupBlock(g: DiffGroup, rank: number, noisePaths: ReadonlySet<string>): string {
   const facts = [`${g.count} pairs (${percent(g.rate)} of compared pairs of the endpoint)`];
   if (g.secondaryCount !== undefined) facts.push(`secondary ${g.secondaryCount}${g.secondaryRate === undefined ? "" : ` (${percent(g.secondaryRate)})`}`);
-  if (g.pValue !== undefined) facts.push(`p-value ${g.pValue}`);
+  if (g.pValue !== undefined) facts.push(`p-value ${pValueText(g.pValue)}`);
   const head = `**${rank}. ${code(g.endpoint)} · ${code(g.path)} · ${g.kind}**: ${facts.join(", ")}`;
   const exemplar = g.examples[0];
-  return exemplar === undefined ? `${head}\n\nNo exemplar kept.` : `${head}\n\n${exemplarBlock(exemplar)}`;
+  return exemplar === undefined ? `${head}\n\nNo exemplar kept.` : `${head}\n\n${exemplarBlock(exemplar, g.endpoint, noisePaths)}`;
 }
 
-function exemplarBlock(e: Exemplar): string {
+/** One exemplar; its differences at noise paths are left out (counted) so the real change stands out. */
+function exemplarBlock(e: Exemplar, endpoint: string, noisePaths: ReadonlySet<string>): string {
   const requestLine = `Example: ${code(`${e.request.method} ${e.request.path}`)}`;
   if (e.differences.length === 0) {
     const statuses = (["production", "candidate", "secondary"] as const)
@@ -105,11 +108,16 @@ function exemplarBlock(e: Exemplar): string {
       .join(", ");
     return `${requestLine} (${statuses})`;
   }
-  const rows = e.differences
+  const shown = e.differences.filter((d) => !noisePaths.has(`${endpoint} ${signaturePath(d.path)}`));
+  const hidden = e.differences.length - shown.length;
+  const rows = shown
     .slice(0, MAX_DIFFERENCES)
     .map((d) => [code(d.path), d.kind, code(jsonText(d.production, MAX_VALUE_CHARS)), code(jsonText(d.candidate, MAX_VALUE_CHARS))]);
-  const more = e.differences.length > MAX_DIFFERENCES ? `\n\n…and ${e.differences.length - MAX_DIFFERENCES} more differing paths.` : "";
-  return `${requestLine}\n\n${table(["path", "kind", "production", "candidate"], rows)}${more}`;
+  const notes = [
+    ...(shown.length > MAX_DIFFERENCES ? [`…and ${shown.length - MAX_DIFFERENCES} more differing paths.`] : []),
+    ...(hidden > 0 ? [`(${hidden} differing ${hidden === 1 ? "path" : "paths"} at noise signatures not shown.)`] : []),
+  ];
+  return `${requestLine}\n\n${table(["path", "kind", "production", "candidate"], rows)}${notes.length ? `\n\n${notes.join(" ")}` : ""}`;
 }
 
 function skippedSection(result: RunResult): string {

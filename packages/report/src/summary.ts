@@ -1,6 +1,6 @@
 // The terminal summary (stderr): the verdict and the few figures that decide it, in about 20 lines.
 import type { RunResult } from "@parallax/protocol";
-import { counts, durationText, ms, orderedGroups, percent, ratio, signature, targetsOf, truncate } from "./format.js";
+import { counts, durationText, generatorWarning, latencyText, orderedGroups, percent, ratio, signature, targetsOf, truncate, verdictReason } from "./format.js";
 
 export interface SummaryOptions {
   /** ANSI colours; only when true (the CLI decides from the TTY and NO_COLOR). */
@@ -24,8 +24,9 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
 
   const { run, verdict, diff, skipped } = result;
   const lines: string[] = [];
-  const why = verdict.reasons.length > 0 ? verdict.reasons.join("; ") : verdict.pass ? "every check passed" : "no reason given";
-  lines.push(`${bold(verdict.pass ? green("✔ PASS") : red("✘ FAIL"))}  ${why}`);
+  lines.push(`${bold(verdict.pass ? green("✔ PASS") : red("✘ FAIL"))}  ${verdictReason(verdict)}`);
+  const warning = generatorWarning(run);
+  if (warning !== undefined) lines.push(yellow(`⚠ ${warning}`));
   lines.push(dim(`run ${run.id} · ${run.mode} · ${run.status} · ${run.planned} planned · ${run.load} · ${durationText(run)}`));
 
   const width = Math.max(...targetsOf(result).map(([name]) => name.length));
@@ -33,7 +34,7 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
     const l = t.latencyMs;
     const errors = `${t.errors} err (${ratio(t.errors, t.requests)})`;
     lines.push(
-      `${name.padEnd(width)}  ${t.requests} req  ${t.errors > 0 ? red(errors) : errors}  p50 ${ms(l.p50)}  p90 ${ms(l.p90)}  p99 ${ms(l.p99)}  p99.9 ${ms(l.p999)}  max ${ms(l.max)} ms`,
+      `${name.padEnd(width)}  ${t.requests} req  ${t.errors > 0 ? red(errors) : errors}  p50 ${latencyText(t, l.p50)}  p90 ${latencyText(t, l.p90)}  p99 ${latencyText(t, l.p99)}  p99.9 ${latencyText(t, l.p999)}  max ${latencyText(t, l.max)} ms`,
     );
   }
 

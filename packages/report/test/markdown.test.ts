@@ -24,7 +24,9 @@ describe("renderMarkdown", () => {
   it("opens with the verdict and its reasons", () => {
     assert.equal(all[0], "## ❌ FAIL: diff rate 2.38% > 1%; candidate p99 178.559 ms > 150 ms");
     const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [] } };
-    assert.equal(lines(renderMarkdown(passing))[0], "## ✅ PASS: every check passed");
+    assert.equal(lines(renderMarkdown(passing))[0], "## ✅ PASS: no thresholds set");
+    const checked: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [{ name: "diff rate", observed: 0, limit: 0.1, pass: true }] } };
+    assert.equal(lines(renderMarkdown(checked))[0], "## ✅ PASS: every check passed");
   });
 
   it("lists the run facts", () => {
@@ -131,5 +133,34 @@ describe("renderMarkdown", () => {
     assert.ok(text.includes("**10. `POST /v1/models/{m}:predict` · `$.field9` · changed**: 91 pairs"));
     assert.ok(!text.includes("$.field10`"));
     assert.ok(text.includes("…and 3 more diff groups (all in report.json)."));
+  });
+});
+
+describe("renderMarkdown warnings and noise paths", () => {
+  it("warns when the generator sent many requests late, and not otherwise", () => {
+    const result = fixtureResult();
+    assert.ok(!renderMarkdown(result).includes("could not keep the schedule"), "3 late of 1991 is under 1%");
+    const late: RunResult = { ...result, run: { ...result.run, agents: result.run.agents.map((a) => ({ ...a, late: 100, maxLagMs: 250 })) } };
+    assert.match(renderMarkdown(late), /> ⚠️ 200 of 1991 requests left more than 10 ms after their intended time \(max lag 250 ms\)/);
+  });
+
+  it("shows a dash, not 0 ms, for a target that never answered", () => {
+    const result = fixtureResult();
+    const silent: RunResult = { ...result, targets: { ...result.targets, candidate: { ...result.targets.candidate, responses: 0 } } };
+    const row = lines(renderMarkdown(silent)).find((l) => l.startsWith("| candidate |"));
+    assert.match(row ?? "", /^\| candidate \| 1989 \| 0 \| 11 \| 0\.55% \| – \| – \| – \| – \| – \| – \|/);
+  });
+
+  it("leaves the noise paths out of an exemplar and says how many", () => {
+    const result = fixtureResult();
+    const example = LABEL_GROUP.examples[0];
+    assert.ok(example);
+    const withNoise: DiffGroup = {
+      ...LABEL_GROUP,
+      examples: [{ ...example, differences: [...example.differences, { path: "$.model_version", kind: "changed", production: "v1", candidate: "v2" }] }],
+    };
+    const md = renderMarkdown({ ...result, diff: { ...result.diff, groups: [NOISE_GROUP, withNoise] } });
+    assert.ok(!md.includes('`"v2"`'), "the noise path's value is not shown");
+    assert.match(md, /\(1 differing path at noise signatures not shown\.\)/);
   });
 });

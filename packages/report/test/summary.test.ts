@@ -41,7 +41,7 @@ describe("renderSummary", () => {
     assert.ok(colored.includes("\u001b[31m✘ FAIL\u001b[39m"));
     assert.equal(colored.replace(ANSI, ""), plain);
     const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [] } };
-    assert.ok(renderSummary(passing, { color: true }).startsWith("\u001b[1m\u001b[32m✔ PASS\u001b[39m\u001b[22m  every check passed\n"));
+    assert.ok(renderSummary(passing, { color: true }).startsWith("\u001b[1m\u001b[32m✔ PASS\u001b[39m\u001b[22m  no thresholds set\n"));
   });
 });
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { stat } from "node:fs/promises";
-import { basename, relative, resolve } from "node:path";
-import { InvalidInputError, type Logger, type RunResult } from "@parallax/protocol";
+import { mkdtemp, rmdir, stat } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { InfrastructureError, InvalidInputError, type Logger, type RunResult } from "@parallax/protocol";
 import { formatProgress, renderJson, renderSummary, writeReport } from "@parallax/report";
 import { EXIT } from "../exit-codes.js";
 import type { RunFlags } from "../flags.js";
@@ -42,7 +42,9 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
 async function finish(result: RunResult, out: string | undefined, json: boolean, io: Io, interrupted: boolean): Promise<number> {
   io.stderr.write(renderSummary(result, { color: io.stderr.isTTY === true }));
   if (out !== undefined) {
-    const written = await writeReport(out, result);
+    const written = await writeReport(out, result).catch((error: unknown) => {
+      throw new InfrastructureError(`could not write the report to ${out}: ${error instanceof Error ? error.message : String(error)}`);
+    });
     const where = relative(io.cwd, written.dir) || ".";
     io.stderr.write(`\nReport written to ${where.startsWith("..") ? written.dir : where}/ (${written.files.map((f) => basename(f)).join(", ")})\n`);
   }
@@ -58,8 +60,23 @@ function parseAgents(text: string): number {
   return n;
 }
 
-/** Fail before the run, not after it, when the report could not be written. */
+/**
+ * Fail before the run, not after it, when the report could not be written: probe the nearest
+ * existing directory the way the report is written (a temporary directory beside it).
+ */
 async function checkOutDir(out: string): Promise<void> {
   const info = await stat(out).catch(() => undefined);
   if (info && !info.isDirectory()) throw new InvalidInputError([{ location: "--out", message: `${out} exists and is not a directory` }]);
+  let existing = info ? out : dirname(out);
+  while (!(await stat(existing).catch(() => undefined))?.isDirectory()) {
+    const parent = dirname(existing);
+    if (parent === existing) break;
+    existing = parent;
+  }
+  try {
+    await rmdir(await mkdtemp(join(existing, ".parallax-probe-")));
+  } catch (error) {
+    const reason = (error as { code?: string }).code ?? (error instanceof Error ? error.message : String(error));
+    throw new InvalidInputError([{ location: "--out", message: `cannot write under ${existing} (${reason})` }]);
+  }
 }
