@@ -11,11 +11,11 @@ export type Spot = "key" | "value" | "missing";
 export type Place = (path: Path, spot: Spot) => Pick<Issue, "file" | "location">;
 
 const MISSING_HINTS: Readonly<Record<string, string>> = {
-  targets: "add targets: with production: and candidate: URLs",
-  "targets.production": "add production: <URL of the current version>",
-  "targets.candidate": "add candidate: <URL of the version under test>",
-  traffic: "add traffic: { file: <recording .jsonl or .har> }",
-  "traffic.file": "add file: <path of the recording>",
+  targets: "add targets: with production: and candidate: URLs, or pass --production and --candidate",
+  "targets.production": "add production: <URL of the current version>, or pass --production <URL>",
+  "targets.candidate": "add candidate: <URL of the version under test>, or pass --candidate <URL>",
+  traffic: "add traffic: { file: <recording .jsonl or .har> }, or pass --traffic <file>",
+  "traffic.file": "add file: <path of the recording>, or pass --traffic <file>",
 };
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {

@@ -89,7 +89,7 @@ const tolerance = z
       nonNegative.describe("Absolute tolerance; same as { absolute: n, relative: 0 }."),
       z.strictObject({
         absolute: nonNegative.prefault(0).describe("Numbers within this absolute difference are equal."),
-        relative: nonNegative.prefault(0).describe("Numbers within this fraction of the production value are equal."),
+        relative: nonNegative.prefault(0).describe("Numbers a and b are equal when |a-b| <= relative * max(|a|, |b|) (or within the absolute tolerance)."),
       }),
     ],
     { error: (iss) => `expected a number or { absolute, relative }, got ${describeValue(iss.input)}` },
@@ -128,7 +128,7 @@ const compare = z
           .describe("Smallest difference in disagreement rate counted as a real difference."),
       })
       .prefault({})
-      .describe("Statistical noise test against the secondary (design §6)."),
+      .describe("Statistical noise test against the secondary: a difference the secondary shows as often as the candidate is noise."),
     exemplars: z
       .number()
       .int({ error: "must be a whole number" })

@@ -228,14 +228,14 @@ compare:
 
   it("missing targets and traffic, at the mapping that lacks them", async () => {
     assert.deepEqual(await issues(load("empty.yaml", "name: nothing\n")), [
-      "empty.yaml:1:1: targets: required key missing (add targets: with production: and candidate: URLs)",
-      "empty.yaml:1:1: traffic: required key missing (add traffic: { file: <recording .jsonl or .har> })",
+      "empty.yaml:1:1: targets: required key missing (add targets: with production: and candidate: URLs, or pass --production and --candidate)",
+      "empty.yaml:1:1: traffic: required key missing (add traffic: { file: <recording .jsonl or .har> }, or pass --traffic <file>)",
     ]);
     assert.deepEqual(
       await issues(load("half.yaml", "targets:\n  production: http://127.0.0.1:1\ntraffic:\n  format: har\n")),
       [
-        "half.yaml:2:3: targets.candidate: required key missing (add candidate: <URL of the version under test>)",
-        "half.yaml:4:3: traffic.file: required key missing (add file: <path of the recording>)",
+        "half.yaml:2:3: targets.candidate: required key missing (add candidate: <URL of the version under test>, or pass --candidate <URL>)",
+        "half.yaml:4:3: traffic.file: required key missing (add file: <path of the recording>, or pass --traffic <file>)",
       ],
     );
   });
@@ -424,8 +424,8 @@ compare: { ignore: ["$.a", "$.b"], exemplars: 7 }
 
   it("without a file, missing parts are named without a location", async () => {
     assert.deepEqual(await issues(resolveScenario({ overrides: { targets: { production: "http://a" } }, env: {}, cwd: dir })), [
-      "targets.candidate: required key missing (add candidate: <URL of the version under test>)",
-      "traffic: required key missing (add traffic: { file: <recording .jsonl or .har> })",
+      "targets.candidate: required key missing (add candidate: <URL of the version under test>, or pass --candidate <URL>)",
+      "traffic: required key missing (add traffic: { file: <recording .jsonl or .har> }, or pass --traffic <file>)",
     ]);
   });
 
