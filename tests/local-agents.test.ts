@@ -10,7 +10,7 @@ import { silentLogger, type RunResult } from "@parallax/protocol";
 import { loadRecording } from "@parallax/recording";
 import { resolveScenario } from "@parallax/scenario";
 import { expectedCounts, groundTruthRecording, startGroundTruthTarget, type RunningTarget } from "@parallax/testkit";
-import { MemoryBus } from "@parallax/transport";
+import { MemoryBus, type Bus } from "@parallax/transport";
 import { tempDir } from "./support/cli.js";
 
 const COUNT = 300;
@@ -71,5 +71,64 @@ describe("local runs with 1 and 3 agents", () => {
     assert.equal(three.diff.different, truth.flips + truth.failures);
     assert.equal(three.targets.candidate.errors, truth.failures);
     assert.equal(three.run.status, "completed");
+  });
+});
+
+/** A bus an agent can be cut off from, as if its process died: nothing it sends arrives any more. */
+function severable(bus: Bus): { bus: Bus; sever(): void } {
+  let severed = false;
+  const wrapped: Bus = {
+    publish: (subject, data) => (severed ? undefined : bus.publish(subject, data)),
+    subscribe: (subject, handler) => bus.subscribe(subject, handler),
+    request: (subject, data, options) => bus.request(subject, data, options),
+    stream: {
+      append: (subject, data, options) => (severed ? Promise.resolve() : bus.stream.append(subject, data, options)),
+      consume: (filter, name, handler) => bus.stream.consume(filter, name, handler),
+      purge: (filter) => bus.stream.purge(filter),
+    },
+    blobs: bus.blobs,
+    close: () => bus.close(),
+  };
+  return { bus: wrapped, sever: () => void (severed = true) };
+}
+
+describe("an agent that goes silent mid-run", () => {
+  let target: RunningTarget;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  after(async () => Promise.all([target?.close(), dir?.remove()]));
+
+  it("is declared lost; the run ends degraded with its data up to its last snapshot, and every count reconciles", async () => {
+    target = await startGroundTruthTarget({ role: "production" });
+    dir = await tempDir("lost-agent");
+    const file = join(dir.path, "rec.jsonl");
+    await writeFile(file, `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ method: "GET", url: `/items/${4 + 5 * i}` })).join("\n")}\n`);
+    const scenario = await resolveScenario({ overrides: { targets: { production: target.url, candidate: target.url }, traffic: { file }, load: { rate: 100, duration: "8s" } }, env: {}, cwd: "/" });
+    const { requests, format } = await loadRecording(file);
+    const bus = new MemoryBus();
+    const cut = severable(bus);
+    const healthy = new Agent({ bus, logger: silentLogger, id: "a0", name: "a0", version: "0.1.0", host: "h", pid: 1 });
+    const doomed = new Agent({ bus: cut.bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 2 });
+    healthy.start();
+    doomed.start();
+    const timer = setTimeout(() => cut.sever(), 2500);
+    try {
+      const result = await runCoordinator({ bus, logger: silentLogger, mode: "local", runId: "lost", scenario, recording: { requests, format, file }, agents: 2, agentsTimeoutMs: 5000 });
+      assert.equal(result.run.status, "degraded");
+      const [a0, a1] = result.run.agents;
+      assert.equal(a0?.state, "completed");
+      assert.equal(a0?.requests, 400);
+      assert.equal(a1?.state, "lost");
+      assert.ok((a1?.requests ?? 0) > 0 && (a1?.requests ?? 0) < 400, `lost agent reported ${a1?.requests}`);
+      assert.ok(result.run.events.some((e) => e.type === "agent-lost" && e.agentId === "a1"));
+      assert.equal(result.verdict.pass, false);
+      assert.match(result.verdict.reasons.join("\n"), new RegExp(`agent a1 lost: ${400 - (a1?.requests ?? 0)} requests of its segment were never sent`));
+      // What was merged is consistent: target counts are exactly the agents' reported requests.
+      assert.equal(result.targets.production.requests, (a0?.requests ?? 0) + (a1?.requests ?? 0));
+      assert.equal(result.targets.candidate.requests, result.targets.production.requests);
+    } finally {
+      clearTimeout(timer);
+      await Promise.all([healthy.close(), doomed.close()]);
+      await bus.close();
+    }
   });
 });

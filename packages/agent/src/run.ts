@@ -1,7 +1,7 @@
 import { Comparator } from "@parallax/diff";
 import { HttpTarget, IntervalSink, prepareRequests, runOpenLoop, type Clock, type Target } from "@parallax/engine";
 import { TARGET_NAMES, type RecordedRequest, type TargetName } from "@parallax/protocol";
-import { createPlan, segmentSize, type Plan, type Scenario, type Segment, type TargetSpec } from "@parallax/scenario";
+import { planForRecording, segmentSize, type Plan, type Scenario, type Segment, type TargetSpec } from "@parallax/scenario";
 
 /** Bodies kept for comparison per response; larger ones are marked truncated and not compared by content. */
 export const MAX_COMPARED_BODY_BYTES = 4 * 1024 * 1024;
@@ -35,10 +35,7 @@ export class PreparedRun {
     readonly segment: Segment,
     createTarget: TargetFactory,
   ) {
-    this.plan = createPlan(scenario.load, {
-      count: recording.length,
-      offsetMs: (index) => recording[index]?.offsetMs ?? 0,
-    });
+    this.plan = planForRecording(scenario.load, recording);
     this.planned = segmentSize(segment, this.plan.total);
     this.#requests = prepareRequests(recording, { runId, allowUnsafeProduction: scenario.compare.allowUnsafeProduction });
     this.#targets = [];

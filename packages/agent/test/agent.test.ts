@@ -55,7 +55,7 @@ describe("agent", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  after(() => server.close());
+  after(async () => new Promise((resolve) => server.close(resolve)));
 
   const newAgent = (bus: MemoryBus, checkTarget?: (u: URL) => Promise<string | undefined>) =>
     new Agent({ bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 1, ...(checkTarget ? { checkTarget } : {}) });

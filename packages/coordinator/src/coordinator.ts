@@ -22,7 +22,7 @@ import {
   type TargetResult,
 } from "@parallax/protocol";
 import { encodeJsonl } from "@parallax/recording";
-import { createPlan, formatSegment, splitEvenly, toScenarioDocument, type Scenario, type Segment } from "@parallax/scenario";
+import { formatSegment, planForRecording, splitEvenly, toScenarioDocument, type Scenario, type Segment } from "@parallax/scenario";
 import { RequestTimeoutError, type Bus, type Subscription } from "@parallax/transport";
 import { SnapshotMerger } from "./merge.js";
 import { AgentRegistry, type KnownAgent } from "./registry.js";
@@ -86,10 +86,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     log.info({ type, agentId }, message);
   };
 
-  const plan = createPlan(scenario.load, {
-    count: options.recording.requests.length,
-    offsetMs: (i) => options.recording.requests[i]?.offsetMs ?? 0,
-  });
+  const plan = planForRecording(scenario.load, options.recording.requests);
   const { bytes, digest } = encodeBundle({ scenario: toScenarioDocument(scenario), recording: new TextDecoder().decode(encodeJsonl(options.recording.requests)) });
   await bus.blobs.put(digest, bytes);
 

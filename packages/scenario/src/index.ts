@@ -9,6 +9,7 @@ export {
   DEFAULT_RATE,
   LOAD_MODELS,
   createPlan,
+  planForRecording,
   type ConstantLoadSpec,
   type LoadModel,
   type LoadSpec,

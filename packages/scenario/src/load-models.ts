@@ -150,6 +150,11 @@ export function createPlan(spec: LoadSpec, recording: RecordingTimeline): Plan {
   return model.plan(spec, recording);
 }
 
+/** The plan for a loaded recording (its requests' own offsets are the timeline). */
+export function planForRecording(spec: LoadSpec, requests: readonly { readonly offsetMs: number }[]): Plan {
+  return createPlan(spec, { count: requests.length, offsetMs: (index) => requests[index]?.offsetMs ?? 0 });
+}
+
 function checkedCount(recording: RecordingTimeline): number {
   if (!Number.isSafeInteger(recording.count) || recording.count < 0) {
     throw new RangeError(`recording.count must be a whole number >= 0, got ${recording.count}`);

@@ -1,4 +1,4 @@
-import { createPlan } from "@parallax/scenario";
+import { planForRecording } from "@parallax/scenario";
 import { EXIT } from "../exit-codes.js";
 import type { RunFlags } from "../flags.js";
 import type { Io } from "../io.js";
@@ -7,7 +7,7 @@ import { loadInputs } from "./load-inputs.js";
 /** Scenario and recording checked together; every problem at once (thrown), or a short summary and 0. */
 export async function validateCommand(file: string | undefined, flags: RunFlags & { readonly json?: boolean }, io: Io): Promise<number> {
   const { scenario, recording } = await loadInputs(file, flags, io);
-  const plan = createPlan(scenario.load, { count: recording.requests.length, offsetMs: (i) => recording.requests[i]?.offsetMs ?? 0 });
+  const plan = planForRecording(scenario.load, recording.requests);
   const targets = Object.entries(scenario.targets)
     .filter(([, spec]) => spec !== undefined)
     .map(([name, spec]) => `${name} ${spec?.url}`);
