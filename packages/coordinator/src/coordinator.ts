@@ -13,6 +13,7 @@ import {
   type AgentResult,
   type Clock,
   type Logger,
+  type Progress,
   type RecordedRequest,
   type RunEvent,
   type RunMode,
@@ -40,15 +41,6 @@ const GAP_GRACE_MS = 5000;
 /** Beyond the plan's last due time and the slowest target timeout, how long to wait for agents. */
 const FINISH_GRACE_MS = 30_000;
 
-
-export interface Progress {
-  readonly elapsedMs: number;
-  readonly done: number;
-  readonly planned: number;
-  readonly rps: number;
-  readonly errors: number;
-  readonly diffs: number;
-}
 
 export interface CoordinatorOptions {
   readonly bus: Bus;

@@ -18,6 +18,7 @@ export {
   type DiffGroup,
   type DiffSummary,
   type LatencySummaryMs,
+  type Progress,
   type RunEvent,
   type RunMode,
   type RunResult,

@@ -116,3 +116,16 @@ export interface RunResult {
 }
 
 export type TargetResults = Partial<Record<TargetName, TargetResult>>;
+
+/** Live progress of a run, as the coordinator reports it about once a second. */
+export interface Progress {
+  readonly elapsedMs: number;
+  /** Requests dispatched or held back so far, over all agents. */
+  readonly done: number;
+  readonly planned: number;
+  readonly rps: number;
+  /** Candidate errors so far. */
+  readonly errors: number;
+  /** Compared pairs with at least one difference so far (before noise is known). */
+  readonly diffs: number;
+}

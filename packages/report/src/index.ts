@@ -1,6 +1,6 @@
 export { renderJson } from "./json.js";
 export { renderMarkdown } from "./markdown.js";
 export { renderSummary, type SummaryOptions } from "./summary.js";
-export { formatProgress, type Progress } from "./progress.js";
+export { formatProgress } from "./progress.js";
 export { writeReport, type ReportFiles } from "./write.js";
 export { REPORT_JSON_SCHEMA } from "./schema.js";

@@ -1,11 +1,4 @@
-export interface Progress {
-  readonly elapsedMs: number;
-  readonly done: number;
-  readonly planned: number;
-  readonly rps: number;
-  readonly errors: number;
-  readonly diffs: number;
-}
+import type { Progress } from "@parallax/protocol";
 
 /** One live progress line, without a newline (the CLI rewrites it in place). */
 export function formatProgress(p: Progress): string {
