@@ -1,3 +1,4 @@
+import { availableParallelism, loadavg } from "node:os";
 import { systemClock, warmUpHttpClient, type Clock } from "@parallax/engine";
 import {
   PROTOCOL_VERSION,
@@ -111,9 +112,9 @@ export class Agent {
 
   #beat(): void {
     const run = this.#active?.run;
-    const payload: Payload<"parallax.v1.heartbeat"> = run
-      ? { agentId: this.#o.id, state: this.#state, runId: run.runId, epoch: run.epoch }
-      : { agentId: this.#o.id, state: this.#state };
+    const o = this.#o;
+    const who = { agentId: o.id, state: this.#state, name: o.name, version: o.version, host: o.host, load: (loadavg()[0] ?? 0) / Math.max(1, availableParallelism()) };
+    const payload: Payload<"parallax.v1.heartbeat"> = run ? { ...who, runId: run.runId, epoch: run.epoch } : who;
     this.#o.bus.publish(SUBJECTS.heartbeat(this.#o.id), encodeMessage("parallax.v1.heartbeat", payload));
   }
 

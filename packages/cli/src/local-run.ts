@@ -9,7 +9,7 @@ import { VERSION } from "./version.js";
  * The embedded default: coordinator and `agents` agents in this process over a `MemoryBus`,
  * the same code paths a distributed run takes over NATS.
  */
-export async function runLocal(options: Omit<CoordinatorOptions, "bus" | "mode" | "agentsTimeoutMs">): Promise<RunResult> {
+export async function runLocal(options: Omit<CoordinatorOptions, "bus" | "mode" | "agentsTimeoutMs" | "onAgentLoss">): Promise<RunResult> {
   const bus = new MemoryBus();
   const agents = Array.from(
     { length: options.agents },

@@ -2,7 +2,10 @@ import { Argument, Command, CommanderError, Option } from "commander";
 import { REPORT_JSON_SCHEMA } from "@parallax/report";
 import { scenarioJsonSchema } from "@parallax/scenario";
 import { runCommand, type RunOptions } from "./commands/run.js";
+import { agentCommand, type AgentCommandOptions } from "./commands/agent.js";
+import { agentsCommand } from "./commands/agents.js";
 import { validateCommand } from "./commands/validate.js";
+import { withNatsFlags, type NatsFlags } from "./nats.js";
 import { EXIT, describeFailure } from "./exit-codes.js";
 import { collect, type RunFlags } from "./flags.js";
 import { LOG_LEVELS, createLogger, type Io } from "./io.js";
@@ -42,13 +45,18 @@ export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Pr
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
 
-  withRunFlags(
-    program
-      .command("run")
-      .description("run a shadow test: a scenario file, flags, or both (flags win)")
-      .argument("[scenario]", "scenario file (YAML or JSON)"),
+  withNatsFlags(
+    withRunFlags(
+      program
+        .command("run")
+        .description("run a shadow test: a scenario file, flags, or both (flags win)")
+        .argument("[scenario]", "scenario file (YAML or JSON)"),
+    ),
+    false,
   )
-    .option("--agents <n>", "agents sharing the load", "1")
+    .option("--agents <n>", "agents sharing the load (in process, or `parallax agent`s with --nats)", "1")
+    .option("--agents-timeout <duration>", "with --nats: how long to wait for the agents to be available and ready", "30s")
+    .addOption(new Option("--on-agent-loss <policy>", "with --nats: when an agent is lost mid-run, continue (run ends degraded) or abort (exit 3)").choices(["continue", "abort"]).default("continue"))
     .option("--out <dir>", "write report.json, report.md and histograms here")
     .option("--json", "print report.json on stdout")
     .option("--run-id <id>", "run id (default: generated)")
@@ -67,6 +75,21 @@ export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Pr
     .option("--json", "print the summary as JSON on stdout")
     .exitOverride()
     .action((file: string | undefined, options: RunFlags & { json?: boolean }) => run(() => validateCommand(file, options, io)));
+
+  withNatsFlags(program.command("agent").description("run a load agent: serves one distributed run after another until stopped"), true)
+    .option("--name <name>", "agent name, unique among agents (default: host-pid)")
+    .option("--allow-target <rule>", "origin (http://10.1.2.3:8080), address or CIDR block this agent may send to (repeatable; default: loopback only)", collect)
+    .exitOverride()
+    .action((options: AgentCommandOptions, command: Command) =>
+      run(() => agentCommand(options, io, createLogger(command.optsWithGlobals<{ logLevel: string }>().logLevel), signal)),
+    );
+
+  withNatsFlags(program.command("agents").description("list the agents connected to a NATS server"), true)
+    .option("--json", "print the list as JSON on stdout")
+    .exitOverride()
+    .action((options: NatsFlags & { json?: boolean }, command: Command) =>
+      run(() => agentsCommand(options, io, createLogger(command.optsWithGlobals<{ logLevel: string }>().logLevel))),
+    );
 
   program
     .command("schema")
@@ -94,7 +117,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // 128 + signal number, as shells report it: 130 for Ctrl-C, 143 for SIGTERM.
     interruptCode = signal === "SIGTERM" ? 143 : EXIT.interrupted;
     if (interrupts > 1) process.exit(interruptCode);
-    io.stderr.write(`\nparallax: ${signal === "SIGTERM" ? "terminated" : "interrupted"}; stopping agents and writing the partial report (${signal === "SIGTERM" ? "signal" : "Ctrl-C"} again to quit now)\n`);
+    io.stderr.write(`\nparallax: ${signal === "SIGTERM" ? "terminated" : "interrupted"}; stopping cleanly (${signal === "SIGTERM" ? "signal" : "Ctrl-C"} again to quit now)\n`);
     controller.abort();
   };
   process.on("SIGINT", onSignal);

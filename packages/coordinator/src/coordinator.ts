@@ -52,6 +52,10 @@ export interface CoordinatorOptions {
   readonly recording: { readonly requests: readonly RecordedRequest[]; readonly format: string; readonly file: string };
   /** How many agents take part. */
   readonly agents: number;
+  /** The coordinator's version: agents of another major version are refused. */
+  readonly version?: string;
+  /** When an agent is lost mid-run: go on with the others (`continue`, the run ends degraded) or stop the run (`abort`). */
+  readonly onAgentLoss?: "continue" | "abort";
   /** How long to wait for that many agents to be available and ready. */
   readonly agentsTimeoutMs: number;
   /** Delay between the start message and the shared start instant (time for it to reach every agent). */
@@ -82,7 +86,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   const { bytes, digest } = encodeBundle({ scenario: toScenarioDocument(scenario), recording: new TextDecoder().decode(encodeJsonl(options.recording.requests)) });
   await bus.blobs.put(digest, bytes);
 
-  const registry = new AgentRegistry();
+  const registry = new AgentRegistry(options.version);
   const subscriptions: Subscription[] = [
     bus.subscribe(SUBJECTS.hello, (m) => {
       const d = decodeMessage(m.data);
@@ -162,8 +166,15 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
         }
         if (registry.liveness(agent.id, now) === "lost") {
           endStates.set(agent.id, "lost");
-          status = "degraded";
+          merger.fence(agent.id);
+          if (status === "completed") status = "degraded";
           event("agent-lost", `agent ${agent.name} lost (silent for ${Math.round(now - agent.lastSeen)} ms); its data up to its last snapshot is kept`, agent.id);
+          if (options.onAgentLoss === "abort" && stopRequestedAt === undefined) {
+            stopRequestedAt = now;
+            status = "aborted";
+            event("aborted", `run aborted: agent ${agent.name} lost and --on-agent-loss is abort; agents told to stop`);
+            bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "agent lost" }));
+          }
         }
       }
       if (options.signal?.aborted && stopRequestedAt === undefined) {

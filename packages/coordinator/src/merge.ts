@@ -35,6 +35,8 @@ export class SnapshotMerger {
   readonly skipped: Record<string, number> = {};
   readonly agents = new Map<string, AgentProgress>();
   readonly #seen = new Set<string>();
+  /** Agents declared lost: what they send afterwards is not counted (their share was reported as never sent). */
+  readonly #fenced = new Set<string>();
   readonly #exemplars: number;
   #duplicates = 0;
 
@@ -51,8 +53,13 @@ export class SnapshotMerger {
   }
 
   /** Returns false when the snapshot was a duplicate or belongs to another run or epoch. */
+  /** Stop counting an agent's snapshots from now on. */
+  fence(agentId: string): void {
+    this.#fenced.add(agentId);
+  }
+
   add(s: Snapshot): boolean {
-    if (s.runId !== this.runId || s.epoch !== this.epoch) return false;
+    if (s.runId !== this.runId || s.epoch !== this.epoch || this.#fenced.has(s.agentId)) return false;
     const key = `${s.agentId}\u0000${s.seq}`;
     if (this.#seen.has(key)) {
       this.#duplicates++;

@@ -16,11 +16,23 @@ export interface KnownAgent {
   lastSeen: number;
   /** Set when the agent cannot take part (protocol mismatch); the reason is reported. */
   incompatible: string | undefined;
+  /** Host load average per core, from heartbeats. */
+  load: number | undefined;
+}
+
+function major(version: string): string {
+  return version.split(".", 1)[0] ?? version;
 }
 
 /** Agents the coordinator has heard from, and how recently. */
 export class AgentRegistry {
   readonly #agents = new Map<string, KnownAgent>();
+  readonly #version: string | undefined;
+
+  /** `version`: the coordinator's own; an agent of another major version is refused. */
+  constructor(version?: string) {
+    this.#version = version;
+  }
 
   hello(m: MessageOf<"parallax.v1.hello">, now: number): KnownAgent {
     const agent = this.#touch(m.agentId, now);
@@ -28,7 +40,11 @@ export class AgentRegistry {
     agent.version = m.version;
     agent.host = m.host;
     agent.incompatible =
-      m.protocol === PROTOCOL_VERSION ? undefined : `speaks protocol v${m.protocol}, this coordinator v${PROTOCOL_VERSION} (agent version ${m.version})`;
+      m.protocol !== PROTOCOL_VERSION
+        ? `speaks protocol v${m.protocol}, this coordinator v${PROTOCOL_VERSION} (agent version ${m.version})`
+        : this.#version !== undefined && major(m.version) !== major(this.#version)
+          ? `version ${m.version} does not match this coordinator's major version (${this.#version}); run the same major version everywhere`
+          : undefined;
     return agent;
   }
 
@@ -36,6 +52,9 @@ export class AgentRegistry {
     const agent = this.#touch(m.agentId, now);
     agent.state = m.state;
     agent.runId = m.runId;
+    if (m.name !== undefined) agent.name = m.name;
+    if (m.host !== undefined) agent.host = m.host;
+    if (m.load !== undefined) agent.load = m.load;
   }
 
   /** Any sign of life from a known agent (a snapshot, say) counts like a heartbeat. */
@@ -67,7 +86,7 @@ export class AgentRegistry {
   #touch(id: string, now: number): KnownAgent {
     let agent = this.#agents.get(id);
     if (!agent) {
-      agent = { id, name: id, version: "?", host: "?", state: "idle", runId: undefined, lastSeen: now, incompatible: undefined };
+      agent = { id, name: id, version: "?", host: "?", state: "idle", runId: undefined, lastSeen: now, incompatible: undefined, load: undefined };
       this.#agents.set(id, agent);
     }
     agent.lastSeen = now;

@@ -86,6 +86,11 @@ export const MESSAGE_SCHEMAS = {
     state: z.string(),
     runId: z.string().optional(),
     epoch: z.number().int().optional(),
+    /** For `parallax agents`: who it is and how loaded its host is (1-minute load average per core). */
+    name: z.string().optional(),
+    version: z.string().optional(),
+    host: z.string().optional(),
+    load: z.number().optional(),
   }),
   /** Coordinator → agent (request/reply): fetch this bundle and get ready to run this share. */
   "parallax.v1.prepare": z.object({

@@ -1,6 +1,7 @@
 // Ground-truth targets: every difference, failure and delay is a pure function of the request
 // number n, so an end-to-end test knows the exact counts a run must report.
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { REPLAY_MARKER_HEADER } from "@parallax/protocol";
 import { closeServer, onceListening } from "./net.js";
@@ -204,7 +205,10 @@ export async function startGroundTruthTarget(options: GroundTruthOptions): Promi
   const pending = new Set<NodeJS.Timeout>();
 
   const answer = (res: ServerResponse, method: string, n: number): void => {
-    const now = new Date().toISOString();
+    // Sub-microsecond precision: two answers never carry the same instant, so `at` differs
+    // between any two targets on every request — pure noise. (A millisecond timestamp would
+    // differ more often against a slower target, which the noise test rightly calls real.)
+    const now = performance.timeOrigin + performance.now();
     if (method === "GET") {
       sendJson(res, 200, { n, item: `item-${n}`, id: randomUUID(), at: now });
       return;

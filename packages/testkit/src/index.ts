@@ -17,3 +17,4 @@ export {
   type RunningTarget,
 } from "./ground-truth.js";
 export { closeServer, freePort, onceListening } from "./net.js";
+export { natsServerBinary, startNatsServer, type NatsServerHandle, type StartNatsServerOptions } from "./nats.js";

@@ -174,8 +174,9 @@ describe("ground-truth targets", () => {
     assert.equal(typeof a.body["id"], "string");
     assert.notEqual(a.body["id"], b.body["id"]);
     assert.notEqual(a.body["id"], c.body["id"]);
-    assert.equal(typeof a.body["at"], "string");
-    assert.ok(!Number.isNaN(Date.parse(String(a.body["at"]))));
+    assert.equal(typeof a.body["at"], "number", "epoch milliseconds with sub-microsecond precision");
+    assert.notEqual(a.body["at"], b.body["at"]);
+    assert.notEqual(a.body["at"], c.body["at"]);
   });
 
   test("a slow request still gets the production answer from the candidate", async () => {

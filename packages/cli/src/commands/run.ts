@@ -1,16 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { InfrastructureError, InvalidInputError, type Logger, type RunResult } from "@parallax/protocol";
+import { InfrastructureError, InvalidInputError, type Logger, type Progress, type RunResult } from "@parallax/protocol";
 import { formatProgress, renderJson, renderSummary, writeReport } from "@parallax/report";
 import { EXIT } from "../exit-codes.js";
 import type { RunFlags } from "../flags.js";
 import type { Io } from "../io.js";
+import { runDistributed } from "../distributed-run.js";
 import { runLocal } from "../local-run.js";
+import type { NatsFlags } from "../nats.js";
+import { parseDuration } from "@parallax/scenario";
+import { VERSION } from "../version.js";
 import { loadInputs } from "./load-inputs.js";
 
-export interface RunOptions extends RunFlags {
+export interface RunOptions extends RunFlags, NatsFlags {
   readonly agents: string;
+  readonly agentsTimeout: string;
+  readonly onAgentLoss: "continue" | "abort";
   readonly out?: string;
   readonly json?: boolean;
   readonly runId?: string;
@@ -25,16 +31,22 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
   if (out !== undefined) await checkOutDir(out);
   const { scenario, recording } = await loadInputs(file, options, io);
 
+  const agentsTimeoutMs = parseDuration(options.agentsTimeout);
+  if (agentsTimeoutMs === undefined || agentsTimeoutMs <= 0) throw new InvalidInputError([{ location: "--agents-timeout", message: `invalid duration "${options.agentsTimeout}" (use e.g. 30s)` }]);
+
   const showProgress = options.progress && io.stderr.isTTY === true;
-  const result = await runLocal({
+  const common = {
     logger,
     runId,
     scenario,
     recording,
     agents,
     signal,
-    ...(showProgress ? { onProgress: (p) => io.stderr.write(`\r\x1b[2K${formatProgress(p)}`) } : {}),
-  });
+    version: VERSION,
+    onAgentLoss: options.onAgentLoss,
+    ...(showProgress ? { onProgress: (p: Progress) => io.stderr.write(`\r\x1b[2K${formatProgress(p)}`) } : {}),
+  };
+  const result = options.nats ? await runDistributed(options, io, { ...common, agentsTimeoutMs }) : await runLocal(common);
   if (showProgress) io.stderr.write("\r\x1b[2K");
   return finish(result, out, options.json === true, io, signal.aborted);
 }

@@ -1,0 +1,33 @@
+import { hostname } from "node:os";
+import { Agent, createTargetAllowlist } from "@parallax/agent";
+import { InvalidInputError, isSubjectToken, type Logger } from "@parallax/protocol";
+import { EXIT } from "../exit-codes.js";
+import type { Io } from "../io.js";
+import { connectNats, type NatsFlags } from "../nats.js";
+import { VERSION } from "../version.js";
+
+export interface AgentCommandOptions extends NatsFlags {
+  readonly name?: string;
+  readonly allowTarget?: string[];
+}
+
+/** A long-running agent: serves one run after another until SIGINT/SIGTERM. */
+export async function agentCommand(options: AgentCommandOptions, io: Io, logger: Logger, signal: AbortSignal): Promise<number> {
+  if (!options.nats) throw new InvalidInputError([{ location: "--nats", message: "required: the NATS server URL, e.g. nats://nats:4222" }]);
+  const name = options.name ?? `${hostname()}-${process.pid}`;
+  if (!isSubjectToken(name)) throw new InvalidInputError([{ location: "--name", message: `"${name}" may contain only letters, digits, "-" and "_"` }]);
+  let allowlist;
+  try {
+    allowlist = createTargetAllowlist(options.allowTarget ?? []);
+  } catch (error) {
+    throw new InvalidInputError([{ location: "--allow-target", message: error instanceof Error ? error.message : String(error) }]);
+  }
+  const bus = await connectNats(options, io.env, `parallax-agent ${name}`, false, logger);
+  const agent = new Agent({ bus, logger, id: name, name, version: VERSION, host: hostname(), pid: process.pid, checkTarget: (url) => allowlist.check(url) });
+  agent.start();
+  io.stderr.write(`parallax agent ${name} (v${VERSION}) connected to ${options.nats}; allowed targets: ${allowlist.description}\n`);
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  await agent.close();
+  await bus.close();
+  return EXIT.pass;
+}

@@ -1,0 +1,229 @@
+// Distributed runs end to end: a real nats-server on a random port, agents as real
+// `parallax agent` processes, the coordinator as a real `parallax run --nats` process, and
+// real HTTP targets on 127.0.0.1. Faults are real too: kill -9, a server restart.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { after, before, describe, it } from "node:test";
+import { decodeHistogram } from "@parallax/metrics";
+import type { RunResult } from "@parallax/protocol";
+import { expectedCounts, groundTruthRecording, natsServerBinary, startGroundTruthTarget, startNatsServer, type NatsServerHandle, type RunningTarget } from "@parallax/testkit";
+import { startAgent, type AgentProcess } from "./support/agents.js";
+import { PARALLAX_BIN, REPO, runCli, tempDir } from "./support/cli.js";
+
+const skip = natsServerBinary(process.env) === undefined ? "needs nats-server on PATH or NATS_SERVER_BIN (.ci/run installs it)" : false;
+
+/** A target that answers `{}` at once and remembers when each request arrived. */
+async function startCounter(): Promise<{ url: string; arrivals: number[]; close(): Promise<void> }> {
+  const arrivals: number[] = [];
+  const server: Server = createServer((req, res) => {
+    arrivals.push(performance.now());
+    req.resume();
+    req.on("end", () => res.setHeader("content-type", "application/json").end("{}"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const gets = (count: number) => `${Array.from({ length: count }, (_, i) => JSON.stringify({ method: "GET", url: `/items/${4 + 5 * i}` })).join("\n")}\n`;
+
+describe("distributed runs over NATS", { skip }, () => {
+  let nats: NatsServerHandle;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let agents: AgentProcess[] = [];
+
+  before(async () => {
+    nats = await startNatsServer({ env: process.env });
+    dir = await tempDir("distributed");
+    agents = ["a1", "a2", "a3"].map((name) => startAgent(nats.url, name));
+    await Promise.all(agents.map((a) => a.ready));
+  });
+  after(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await nats?.close();
+    await dir?.remove();
+  });
+
+  it("parallax agents lists the connected agents", async () => {
+    const run = await runCli(["agents", "--nats", nats.url, "--json"]);
+    assert.equal(run.code, 0, run.stderr);
+    const listed = JSON.parse(run.stdout) as Array<{ name: string; state: string; version: string }>;
+    assert.deepEqual(
+      listed.map((a) => [a.name, a.state]),
+      [
+        ["a1", "idle"],
+        ["a2", "idle"],
+        ["a3", "idle"],
+      ],
+    );
+    const table = await runCli(["agents", "--nats", nats.url]);
+    assert.match(table.stdout, /^NAME\s+VERSION\s+STATE/);
+  });
+
+  it("gives the same exact counts as a local run; each request once per target; shares add up", async () => {
+    const targets: RunningTarget[] = await Promise.all([
+      startGroundTruthTarget({ role: "production" }),
+      startGroundTruthTarget({ role: "candidate", slowDelayMs: 50 }),
+      startGroundTruthTarget({ role: "secondary" }),
+    ]);
+    try {
+      const COUNT = 300;
+      const file = join(dir.path, "gt.jsonl");
+      await writeFile(file, groundTruthRecording(COUNT));
+      const [production, candidate, secondary] = targets.map((t) => t.url) as [string, string, string];
+      const args = ["run", "--traffic", file, "--production", production, "--candidate", candidate, "--secondary", secondary, "--allow-unsafe-production", "POST /predict", "--rate", "300", "--json"];
+      const local = await runCli(args);
+      const distributed = await runCli([...args, "--nats", nats.url, "--agents", "3"]);
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(distributed.code, 0, distributed.stderr);
+      const l = JSON.parse(local.stdout) as RunResult;
+      const d = JSON.parse(distributed.stdout) as RunResult;
+      const counts = (r: RunResult) => ({
+        targets: Object.fromEntries(Object.entries(r.targets).map(([k, t]) => [k, { requests: t.requests, responses: t.responses, errors: t.errors, statusCodes: t.statusCodes }])),
+        diff: { ...r.diff, groups: r.diff.groups.filter((g) => !g.noise).map((g) => [g.endpoint, g.path, g.kind, g.count]).sort() },
+        skipped: r.skipped,
+      });
+      assert.deepEqual(counts(d), counts(l));
+      assert.equal(d.run.mode, "nats");
+      assert.equal(d.diff.different, expectedCounts(COUNT).flips + expectedCounts(COUNT).failures);
+      for (const t of targets) assert.equal(t.received.total, 2 * COUNT, "once per run per target");
+      assert.deepEqual(d.run.agents.map((a) => [a.id, a.state, a.requests]), [
+        ["a1", "completed", 100],
+        ["a2", "completed", 100],
+        ["a3", "completed", 100],
+      ]);
+      for (const t of Object.values(d.targets)) assert.equal(decodeHistogram(t.histogram).totalCount, t.responses, "merged histogram holds every response");
+    } finally {
+      await Promise.all(targets.map((t) => t.close()));
+    }
+  });
+
+  it("ships a recording of more than 5 MB through the object store", async () => {
+    const target = await startCounter();
+    try {
+      const padding = "x".repeat(9000);
+      const lines = Array.from({ length: 600 }, (_, i) => JSON.stringify({ method: "GET", url: `/big/${i}`, headers: { "x-pad": padding } }));
+      const file = join(dir.path, "big.jsonl");
+      await writeFile(file, `${lines.join("\n")}\n`);
+      const run = await runCli(["run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--rate", "600", "--nats", nats.url, "--agents", "2", "--json"]);
+      assert.equal(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as RunResult;
+      assert.equal(report.targets.production.requests, 600);
+      assert.equal(target.arrivals.length, 1200);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("an agent whose allowlist excludes the targets refuses, and the coordinator says which and why", async () => {
+    const strict = startAgent(nats.url, "strict", ["--allow-target", "10.0.0.0/8"]);
+    try {
+      await strict.ready;
+      const target = await startCounter();
+      const file = join(dir.path, "small.jsonl");
+      await writeFile(file, gets(5));
+      const run = await runCli(["run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--nats", nats.url, "--agents", "4", "--agents-timeout", "10s"]);
+      await target.close();
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /agent strict refused: target production http:\/\/127\.0\.0\.1:\d+\/? not allowed: 127\.0\.0\.1 resolves to 127\.0\.0\.1, which this agent's allowlist \(10\.0\.0\.0\/8\) does not include/);
+      assert.equal(target.arrivals.length, 0, "no agent sent anything");
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it("kill -9 of an agent mid-run: the run ends degraded, the agent named, every count reconciles", async () => {
+    const victim = startAgent(nats.url, "victim");
+    const target = await startCounter();
+    try {
+      await victim.ready;
+      const file = join(dir.path, "kill.jsonl");
+      await writeFile(file, gets(10));
+      const started = runCli(["run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--rate", "100", "--duration", "8s", "--nats", nats.url, "--agents", "4", "--json"], { timeoutMs: 90_000 });
+      while (target.arrivals.length < 200) await new Promise((r) => setTimeout(r, 50));
+      victim.child.kill("SIGKILL");
+      const run = await started;
+      assert.equal(run.code, 1, run.stderr);
+      const report = JSON.parse(run.stdout) as RunResult;
+      assert.equal(report.run.status, "degraded");
+      const lost = report.run.agents.find((a) => a.id === "victim");
+      assert.equal(lost?.state, "lost");
+      assert.ok(report.run.events.some((e) => e.type === "agent-lost" && e.message.includes("victim")));
+      assert.match(report.verdict.reasons.join("\n"), new RegExp(`agent victim lost: ${(lost?.planned ?? 0) - (lost?.requests ?? 0)} requests of its segment were never sent`));
+      for (const a of report.run.agents.filter((x) => x.id !== "victim")) assert.deepEqual([a.state, a.requests], ["completed", a.planned]);
+      assert.equal(report.run.agents.reduce((n, a) => n + a.planned, 0), 800);
+      // What the report counts is exactly what the agents reported sending, nothing twice.
+      assert.equal(report.targets.production.requests, report.run.agents.reduce((n, a) => n + a.requests, 0));
+    } finally {
+      await victim.stop("SIGKILL");
+      await target.close();
+    }
+  });
+
+  it("the coordinator killed mid-run: no agent sends load past its lease", async () => {
+    const target = await startCounter();
+    try {
+      const file = join(dir.path, "orphan.jsonl");
+      await writeFile(file, gets(10));
+      const coordinator = spawn(process.execPath, [PARALLAX_BIN, "run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--rate", "60", "--duration", "30s", "--nats", nats.url, "--agents", "3"], { cwd: REPO, stdio: "ignore" });
+      while (target.arrivals.length < 100) await new Promise((r) => setTimeout(r, 50));
+      coordinator.kill("SIGKILL");
+      const killedAt = performance.now();
+      await new Promise((r) => setTimeout(r, 8000));
+      const last = target.arrivals.at(-1) as number;
+      // The lease is 5 s; the agents check it every 100 ms.
+      assert.ok(last - killedAt < 5000 + 1000, `load arrived ${Math.round(last - killedAt)} ms after the coordinator died`);
+      assert.ok(target.arrivals.length < 60 * 2 * 30, "the run did not go on to its end");
+      // The agents are free again for the next run.
+      const listed = JSON.parse((await runCli(["agents", "--nats", nats.url, "--json"])).stdout) as Array<{ state: string }>;
+      assert.ok(listed.every((a) => a.state === "idle"), JSON.stringify(listed));
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe("a nats-server restart mid-run", { skip }, () => {
+  it("loses nothing and counts nothing twice", async () => {
+    const nats = await startNatsServer({ env: process.env });
+    const dir = await tempDir("restart");
+    const target = await startCounter();
+    const agents = ["r1", "r2"].map((name) => startAgent(nats.url, name));
+    try {
+      await Promise.all(agents.map((a) => a.ready));
+      const file = join(dir.path, "restart.jsonl");
+      await writeFile(file, gets(10));
+      const started = runCli(["run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--rate", "100", "--duration", "8s", "--nats", nats.url, "--agents", "2", "--json"], { timeoutMs: 90_000 });
+      while (target.arrivals.length < 300) await new Promise((r) => setTimeout(r, 50));
+      await nats.stop();
+      await new Promise((r) => setTimeout(r, 2000));
+      await nats.restart();
+      const run = await started;
+      assert.equal(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as RunResult;
+      assert.equal(report.run.status, "completed");
+      assert.equal(report.run.planned, 800);
+      assert.equal(report.targets.production.requests, 800);
+      assert.equal(report.targets.candidate.responses, 800);
+      assert.equal(target.arrivals.length, 1600, "every request reached the target once per side");
+      assert.ok(!report.run.events.some((e) => e.type === "snapshot-gap"), JSON.stringify(report.run.events));
+    } finally {
+      await Promise.all(agents.map((a) => a.stop()));
+      await target.close();
+      await nats.close();
+      await dir.remove();
+    }
+  });
+});
