@@ -132,3 +132,39 @@ describe("an agent that goes silent mid-run", () => {
     }
   });
 });
+
+describe("--on-agent-loss abort", () => {
+  let target: RunningTarget;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  after(async () => Promise.all([target?.close(), dir?.remove()]));
+
+  it("stops every agent when one is lost, and the run ends aborted", async () => {
+    target = await startGroundTruthTarget({ role: "production" });
+    dir = await tempDir("abort-on-loss");
+    const file = join(dir.path, "rec.jsonl");
+    await writeFile(file, `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ method: "GET", url: `/items/${4 + 5 * i}` })).join("\n")}\n`);
+    const scenario = await resolveScenario({ overrides: { targets: { production: target.url, candidate: target.url }, traffic: { file }, load: { rate: 50, duration: "30s" } }, env: {}, cwd: "/" });
+    const { requests, format } = await loadRecording(file);
+    const bus = new MemoryBus();
+    const cut = severable(bus);
+    const healthy = new Agent({ bus, logger: silentLogger, id: "a0", name: "a0", version: "0.1.0", host: "h", pid: 1 });
+    const doomed = new Agent({ bus: cut.bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 2 });
+    healthy.start();
+    doomed.start();
+    const timer = setTimeout(() => cut.sever(), 1500);
+    try {
+      const result = await runCoordinator({ bus, logger: silentLogger, mode: "local", runId: "abort", scenario, recording: { requests, format, file }, agents: 2, agentsTimeoutMs: 5000, onAgentLoss: "abort" });
+      assert.equal(result.run.status, "aborted");
+      const [a0, a1] = result.run.agents;
+      assert.equal(a1?.state, "lost");
+      assert.equal(a0?.state, "stopped");
+      assert.ok((a0?.requests ?? 0) < 750, "the healthy agent was stopped well before the end of its share");
+      assert.ok(result.run.events.some((e) => e.type === "aborted"));
+      assert.equal(result.verdict.pass, false);
+    } finally {
+      clearTimeout(timer);
+      await Promise.all([healthy.close(), doomed.close()]);
+      await bus.close();
+    }
+  });
+});

@@ -25,3 +25,11 @@ it("offers only idle, compatible, live agents", () => {
   assert.deepEqual(registry.available(10).map((a) => a.id), ["a"]);
   assert.match(registry.get("old")?.incompatible ?? "", /protocol v2, this coordinator v1/);
 });
+
+it("refuses an agent of another major version, with a clear reason", () => {
+  const registry = new AgentRegistry("1.4.0");
+  registry.hello({ ...hello("same"), version: "1.9.2" }, 0);
+  registry.hello({ ...hello("newer"), version: "2.0.0" }, 0);
+  assert.deepEqual(registry.available(10).map((a) => a.id), ["same"]);
+  assert.equal(registry.get("newer")?.incompatible, "version 2.0.0 does not match this coordinator's major version (1.4.0); run the same major version everywhere");
+});
