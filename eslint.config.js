@@ -16,7 +16,7 @@ const ALLOWED = {
   coordinator: ["protocol", "transport", "metrics", "scenario", "diff", "recording"],
   report: ["protocol", "metrics"],
   tap: ["protocol", "transport", "recording"],
-  testkit: ["protocol", "transport"],
+  testkit: ["protocol"],
   cli: ["protocol", "transport", "agent", "coordinator", "report", "scenario", "recording", "metrics", "engine", "diff", "tap"],
 };
 const PACKAGES = Object.keys(ALLOWED);
