@@ -227,3 +227,32 @@ describe("a nats-server restart mid-run", { skip }, () => {
     }
   });
 });
+
+describe("NATS authentication", { skip }, () => {
+  it("connects with --nats-token, and without it fails with exit 3 and a clear message", async () => {
+    const dir = await tempDir("auth");
+    const config = join(dir.path, "token.conf");
+    await writeFile(config, 'authorization { token: "s3cret-token" }\n');
+    const nats = await startNatsServer({ env: process.env, configFile: config });
+    try {
+      const denied = await runCli(["agents", "--nats", nats.url]);
+      assert.equal(denied.code, 3, denied.stderr);
+      assert.match(denied.stderr, /parallax: could not connect to nats:\/\/127\.0\.0\.1:\d+: .*(authorization|auth)/i);
+      assert.doesNotMatch(denied.stderr, /\n\s+at /);
+      const allowed = await runCli(["agents", "--nats", nats.url, "--nats-token", "s3cret-token", "--json"]);
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.deepEqual(JSON.parse(allowed.stdout), []);
+      const fromEnv = await runCli(["agents", "--nats", nats.url, "--json"], { env: { PARALLAX_NATS_TOKEN: "s3cret-token" } });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+    } finally {
+      await nats.close();
+      await dir.remove();
+    }
+  });
+
+  it("an unreachable NATS server is an infrastructure failure (exit 3), reported at once", async () => {
+    const run = await runCli(["run", "--traffic", "scenarios/demo/recording.jsonl", "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9", "--nats", "nats://127.0.0.1:9"]);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /could not connect to nats:\/\/127\.0\.0\.1:9/);
+  });
+});
