@@ -13,6 +13,7 @@ import {
 import { parseJsonl } from "@parallax/recording";
 import { resolveScenario, type Scenario } from "@parallax/scenario";
 import type { Bus, BusMessage, Subscription } from "@parallax/transport";
+import type { TargetDecision } from "./allowlist.js";
 import { PreparedRun, httpTargetFactory, type TargetFactory } from "./run.js";
 import { assertTransition, type AgentState } from "./states.js";
 
@@ -31,7 +32,7 @@ export interface AgentOptions {
   readonly host: string;
   readonly pid: number;
   /** Decides whether this agent may send to a target; returns the refusal reason, or undefined when allowed. */
-  readonly checkTarget?: (url: URL) => Promise<string | undefined>;
+  readonly checkTarget?: (url: URL) => Promise<TargetDecision>;
   readonly createTarget?: TargetFactory;
 }
 
@@ -156,14 +157,14 @@ export class Agent {
       if (!bytes) throw new Error(`bundle ${m.bundle.digest} not found`);
       const bundle = decodeBundle(bytes, m.bundle.digest);
       const scenario = await resolveScenario({ overrides: bundle.scenario as Record<string, unknown>, env: {}, cwd: "/" });
-      const denied = await this.#checkTargets(scenario);
-      if (denied) {
+      const checked = await this.#checkTargets(scenario);
+      if (typeof checked === "string") {
         this.#to("idle");
-        return refuse(denied);
+        return refuse(checked);
       }
       await warmUpHttpClient();
       const recording = parseJsonl(bundle.recording, `bundle ${m.bundle.digest.slice(0, 12)}`);
-      const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? httpTargetFactory);
+      const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? httpTargetFactory, checked);
       const control = this.#o.bus.subscribe(SUBJECTS.runControl(m.runId), (c) => this.#onRunControl(c));
       const leaseTimer = setInterval(() => this.#checkLease(), LEASE_CHECK_MS);
       leaseTimer.unref();
@@ -187,14 +188,20 @@ export class Agent {
     }
   }
 
-  async #checkTargets(scenario: Scenario): Promise<string | undefined> {
-    if (!this.#o.checkTarget) return undefined;
+  /**
+   * Every target against this agent's own rules: the refusal reason, or the addresses each
+   * target may be reached at (pinned, so a changed DNS answer cannot redirect the load later).
+   */
+  async #checkTargets(scenario: Scenario): Promise<string | Map<string, readonly string[]>> {
+    const pinned = new Map<string, readonly string[]>();
+    if (!this.#o.checkTarget) return pinned;
     for (const [name, spec] of Object.entries(scenario.targets)) {
       if (!spec) continue;
-      const reason = await this.#o.checkTarget(new URL(spec.url));
-      if (reason) return `target ${name} ${spec.url} not allowed: ${reason}`;
+      const decision = await this.#o.checkTarget(new URL(spec.url));
+      if (!decision.allowed) return `target ${name} ${spec.url} not allowed: ${decision.reason}`;
+      pinned.set(name, decision.addresses);
     }
-    return undefined;
+    return pinned;
   }
 
   #onRunControl(message: BusMessage): void {

@@ -9,10 +9,12 @@ import { BlockList, isIP } from "node:net";
  * loopback is allowed.
  */
 export interface TargetAllowlist {
-  /** Why `url` may not be used, or undefined when it may. */
-  check(url: URL): Promise<string | undefined>;
+  check(url: URL): Promise<TargetDecision>;
   readonly description: string;
 }
+
+/** Allowed with the addresses that were checked (the target connects to those only), or refused with why. */
+export type TargetDecision = { readonly allowed: true; readonly addresses: readonly string[] } | { readonly allowed: false; readonly reason: string };
 
 type Resolve = (host: string) => Promise<string[]>;
 
@@ -69,7 +71,7 @@ export function createTargetAllowlist(rules: readonly string[], resolve: Resolve
       try {
         addresses = await resolve(url.hostname);
       } catch (error) {
-        return `cannot resolve ${url.hostname}: ${(error as { code?: string }).code ?? String(error)}`;
+        return { allowed: false, reason: `cannot resolve ${url.hostname}: ${(error as { code?: string }).code ?? String(error)}` };
       }
       const allowed = async (address: string): Promise<boolean> => {
         const type = isIP(address) === 6 ? "ipv6" : "ipv4";
@@ -84,9 +86,11 @@ export function createTargetAllowlist(rules: readonly string[], resolve: Resolve
         return false;
       };
       for (const address of addresses) {
-        if (!(await allowed(address))) return `${url.hostname} resolves to ${address}, which this agent's allowlist (${rules.length ? rules.join(", ") : "loopback only"}) does not include`;
+        if (!(await allowed(address))) {
+          return { allowed: false, reason: `${url.hostname} resolves to ${address}, which this agent's allowlist (${rules.length ? rules.join(", ") : "loopback only"}) does not include` };
+        }
       }
-      return undefined;
+      return { allowed: true, addresses };
     },
   };
 }

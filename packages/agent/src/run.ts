@@ -7,9 +7,10 @@ import { planForRecording, segmentSize, type Plan, type Scenario, type Segment, 
 export const MAX_COMPARED_BODY_BYTES = 4 * 1024 * 1024;
 export const MAX_EXEMPLAR_BODY_BYTES = 4096;
 
-export type TargetFactory = (name: TargetName, spec: TargetSpec, scenario: Scenario) => Target;
+/** `addresses`: when the agent checked the target, the only addresses it may connect to. */
+export type TargetFactory = (name: TargetName, spec: TargetSpec, scenario: Scenario, addresses: readonly string[] | undefined) => Target;
 
-export const httpTargetFactory: TargetFactory = (name, spec, scenario) =>
+export const httpTargetFactory: TargetFactory = (name, spec, scenario, addresses) =>
   new HttpTarget({
     name,
     url: spec.url,
@@ -17,6 +18,7 @@ export const httpTargetFactory: TargetFactory = (name, spec, scenario) =>
     headers: spec.headers,
     keepHeaders: scenario.compare.headers,
     maxBodyBytes: MAX_COMPARED_BODY_BYTES,
+    ...(addresses ? { addresses } : {}),
   });
 
 /** One prepared share of a run: everything built before the start instant. */
@@ -34,6 +36,7 @@ export class PreparedRun {
     recording: readonly RecordedRequest[],
     readonly segment: Segment,
     createTarget: TargetFactory,
+    pinnedAddresses: ReadonlyMap<string, readonly string[]>,
   ) {
     this.plan = planForRecording(scenario.load, recording);
     this.planned = segmentSize(segment, this.plan.total);
@@ -41,7 +44,7 @@ export class PreparedRun {
     this.#targets = [];
     for (const name of TARGET_NAMES) {
       const spec = scenario.targets[name];
-      if (spec) this.#targets.push(createTarget(name, spec, scenario));
+      if (spec) this.#targets.push(createTarget(name, spec, scenario, pinnedAddresses.get(name)));
     }
     const comparator = new Comparator({
       ignore: scenario.compare.ignore,

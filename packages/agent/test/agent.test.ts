@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { SUBJECTS, decodeExpected, decodeMessage, encodeBundle, encodeMessage, silentLogger, type Snapshot } from "@parallax/protocol";
 import { MemoryBus } from "@parallax/transport";
-import { Agent } from "../src/index.js";
+import { Agent, type AgentOptions } from "../src/index.js";
 
 /** Plays the coordinator's side of the protocol by hand, so the agent is tested at its boundary. */
 async function prepare(bus: MemoryBus, agentId: string, url: string, options: { leaseMs: number; rate: number; duration: string }) {
@@ -57,7 +57,7 @@ describe("agent", () => {
   });
   after(async () => new Promise((resolve) => server.close(resolve)));
 
-  const newAgent = (bus: MemoryBus, checkTarget?: (u: URL) => Promise<string | undefined>) =>
+  const newAgent = (bus: MemoryBus, checkTarget?: AgentOptions["checkTarget"]) =>
     new Agent({ bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 1, ...(checkTarget ? { checkTarget } : {}) });
 
   it("stops sending by itself when the coordinator's lease runs out, and sends a final snapshot", async () => {
@@ -85,7 +85,7 @@ describe("agent", () => {
 
   it("refuses a run whose targets its own check does not allow, naming the target and why", async () => {
     const bus = new MemoryBus();
-    const agent = newAgent(bus, async (u) => (u.hostname === "127.0.0.1" ? "only 10.0.0.0/8 allowed here" : undefined));
+    const agent = newAgent(bus, async (u) => (u.hostname === "127.0.0.1" ? { allowed: false, reason: "only 10.0.0.0/8 allowed here" } : { allowed: true, addresses: [] }));
     agent.start();
     const reply = await prepare(bus, "a1", url, { leaseMs: 1000, rate: 10, duration: "1s" });
     assert.equal(reply.type, "parallax.v1.refused");

@@ -1,5 +1,6 @@
 import type { Outcome } from "@parallax/diff";
 import { DEFAULT_REDACTED_HEADERS, REDACTED, type TargetName } from "@parallax/protocol";
+import { isIP, type LookupFunction } from "node:net";
 import { Pool } from "undici";
 import type { PreparedRequest, Target } from "./target.js";
 
@@ -15,6 +16,8 @@ export interface HttpTargetOptions {
   readonly maxBodyBytes: number;
   /** Upper bound on connections; the open model otherwise opens what the arrival rate needs. */
   readonly connections?: number;
+  /** Connect only to these addresses (those an allowlist checked), whatever DNS answers later. */
+  readonly addresses?: readonly string[];
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -40,6 +43,7 @@ export class HttpTarget implements Target {
       keepAliveTimeout: 10_000,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
+      ...(options.addresses?.length ? { connect: { lookup: pinnedLookup(options.addresses) } } : {}),
     });
     const extra = Object.entries(options.headers ?? NO_HEADERS).map(([name, value]) => [name.toLowerCase(), value] as const);
     this.#extraHeaders = extra.flat();
@@ -80,6 +84,21 @@ export class HttpTarget implements Target {
     headers.push(...this.#extraHeaders);
     return headers;
   }
+}
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Array<{ address: string; family: number }>, family?: number) => void;
+
+/** A `dns.lookup` stand-in that answers with the checked addresses only. */
+function pinnedLookup(addresses: readonly string[]): LookupFunction {
+  const entries = addresses.map((address) => ({ address, family: isIP(address) }));
+  let next = 0;
+  const lookup = (_hostname: string, options: { all?: boolean } | LookupCallback, callback?: LookupCallback): void => {
+    const cb = (typeof options === "function" ? options : callback) as LookupCallback;
+    if (typeof options === "object" && options.all) return cb(null, entries);
+    const entry = entries[next++ % entries.length] as { address: string; family: number };
+    cb(null, entry.address, entry.family);
+  };
+  return lookup as unknown as LookupFunction;
 }
 
 async function readBounded(stream: AsyncIterable<Buffer>, limit: number): Promise<{ body: Uint8Array; truncated: boolean }> {
