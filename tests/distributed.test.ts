@@ -164,10 +164,58 @@ describe("distributed runs over NATS", { skip }, () => {
       assert.match(report.verdict.reasons.join("\n"), new RegExp(`agent victim lost: ${(lost?.planned ?? 0) - (lost?.requests ?? 0)} requests of its segment were never sent`));
       for (const a of report.run.agents.filter((x) => x.id !== "victim")) assert.deepEqual([a.state, a.requests], ["completed", a.planned]);
       assert.equal(report.run.agents.reduce((n, a) => n + a.planned, 0), 800);
-      // What the report counts is exactly what the agents reported sending, nothing twice.
-      assert.equal(report.targets.production.requests, report.run.agents.reduce((n, a) => n + a.requests, 0));
+      // What the report counts is exactly what the agents reported sending, nothing twice...
+      const counted = report.run.agents.reduce((n, a) => n + a.requests, 0);
+      assert.equal(report.targets.production.requests, counted);
+      // ...and all of it reached the target (the victim may have sent a little more after its last snapshot).
+      assert.ok(target.arrivals.length >= 2 * counted, `${target.arrivals.length} arrivals for ${counted} counted requests`);
     } finally {
       await victim.stop("SIGKILL");
+      await target.close();
+    }
+  });
+
+  it("an agent stopped with SIGTERM mid-run is reported as stopped early, the run degraded", async () => {
+    const quitter = startAgent(nats.url, "quitter");
+    const target = await startCounter();
+    try {
+      await quitter.ready;
+      const file = join(dir.path, "term.jsonl");
+      await writeFile(file, gets(10));
+      const started = runCli(["run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--rate", "80", "--duration", "6s", "--nats", nats.url, "--agents", "4", "--json"], { timeoutMs: 90_000 });
+      while (target.arrivals.length < 150) await new Promise((r) => setTimeout(r, 50));
+      await quitter.stop("SIGTERM");
+      const run = await started;
+      assert.equal(run.code, 1, run.stderr);
+      const report = JSON.parse(run.stdout) as RunResult;
+      assert.equal(report.run.status, "degraded");
+      const stopped = report.run.agents.find((a) => a.id === "quitter");
+      assert.equal(stopped?.state, "stopped");
+      assert.ok((stopped?.requests ?? 0) < (stopped?.planned ?? 0));
+      assert.match(report.verdict.reasons.join("\n"), new RegExp(`agent quitter stopped early: ${(stopped?.planned ?? 0) - (stopped?.requests ?? 0)} requests`));
+      // Its final snapshot arrived: everything it sent is counted, exactly.
+      assert.equal(target.arrivals.length, 2 * report.run.agents.reduce((n, a) => n + a.requests, 0));
+    } finally {
+      await quitter.stop("SIGKILL");
+      await target.close();
+    }
+  });
+
+  it("a rerun with the same --run-id is a run of its own: nothing taken from the first", async () => {
+    const target = await startCounter();
+    try {
+      const file = join(dir.path, "again.jsonl");
+      await writeFile(file, gets(30));
+      const args = ["run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--rate", "100", "--nats", nats.url, "--agents", "3", "--run-id", "same-id", "--json"];
+      for (const attempt of [1, 2]) {
+        const run = await runCli(args);
+        assert.equal(run.code, 0, `attempt ${attempt}: ${run.stderr}`);
+        const report = JSON.parse(run.stdout) as RunResult;
+        assert.equal(report.targets.production.requests, 30, `attempt ${attempt}`);
+        assert.equal(report.run.status, "completed");
+      }
+      assert.equal(target.arrivals.length, 2 * 2 * 30);
+    } finally {
       await target.close();
     }
   });
@@ -254,5 +302,39 @@ describe("NATS authentication", { skip }, () => {
     const run = await runCli(["run", "--traffic", "scenarios/demo/recording.jsonl", "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9", "--nats", "nats://127.0.0.1:9"]);
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stderr, /could not connect to nats:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe("a nats-server outage longer than the lease", { skip }, () => {
+  it("agents stop on their own; after it, everything they sent is counted exactly once and the rest reported never sent", async () => {
+    const nats = await startNatsServer({ env: process.env });
+    const dir = await tempDir("outage");
+    const target = await startCounter();
+    const agents = ["o1", "o2"].map((name) => startAgent(nats.url, name));
+    try {
+      await Promise.all(agents.map((a) => a.ready));
+      const file = join(dir.path, "outage.jsonl");
+      await writeFile(file, gets(10));
+      const started = runCli(["run", "--traffic", file, "--production", target.url, "--candidate", target.url, "--rate", "100", "--duration", "12s", "--nats", nats.url, "--agents", "2", "--json"], { timeoutMs: 120_000 });
+      while (target.arrivals.length < 300) await new Promise((r) => setTimeout(r, 50));
+      await nats.stop();
+      await new Promise((r) => setTimeout(r, 7000));
+      await nats.restart();
+      const run = await started;
+      assert.equal(run.code, 1, run.stderr);
+      const report = JSON.parse(run.stdout) as RunResult;
+      assert.equal(report.run.status, "degraded");
+      assert.deepEqual(report.run.agents.map((a) => a.state), ["stopped", "stopped"], "both gave up when the lease ran out, and said so");
+      const counted = report.run.agents.reduce((n, a) => n + a.requests, 0);
+      assert.ok(counted < 2400);
+      assert.equal(report.targets.production.requests, counted);
+      assert.equal(target.arrivals.length, 2 * counted, "every request sent is counted, none twice");
+      assert.ok(report.run.events.some((e) => e.type === "bus-disconnected"));
+    } finally {
+      await Promise.all(agents.map((a) => a.stop()));
+      await target.close();
+      await nats.close();
+      await dir.remove();
+    }
   });
 });

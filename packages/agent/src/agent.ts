@@ -1,4 +1,3 @@
-import { availableParallelism, loadavg } from "node:os";
 import { systemClock, warmUpHttpClient, type Clock } from "@parallax/engine";
 import {
   PROTOCOL_VERSION,
@@ -17,6 +16,9 @@ import type { TargetDecision } from "./allowlist.js";
 import { PreparedRun, httpTargetFactory, type TargetFactory } from "./run.js";
 import { assertTransition, type AgentState } from "./states.js";
 
+/** Kept under NATS's default 1 MB message limit, with room for the envelope. */
+export const MAX_SNAPSHOT_BYTES = 900 * 1024;
+
 // Liveness, together: how often the agent speaks, and how often it checks its lease.
 export const HEARTBEAT_MS = 1000;
 export const SNAPSHOT_MS = 1000;
@@ -34,6 +36,8 @@ export interface AgentOptions {
   /** Decides whether this agent may send to a target; returns the refusal reason, or undefined when allowed. */
   readonly checkTarget?: (url: URL) => Promise<TargetDecision>;
   readonly createTarget?: TargetFactory;
+  /** Host load per core, for `parallax agents` (the CLI passes the OS's; absent: not reported). */
+  readonly hostLoad?: () => number;
 }
 
 interface Active {
@@ -65,6 +69,8 @@ export class Agent {
   #heartbeat: NodeJS.Timeout | undefined;
   /** Settles when the current prepare or run has fully ended; never rejects. */
   #busy: Promise<void> = Promise.resolve();
+  /** The latest prepare asked for, so a retried request gets the same answer. */
+  #preparing: { readonly runId: string; readonly epoch: number; readonly reply: Promise<Uint8Array> } | undefined;
 
   constructor(options: AgentOptions) {
     this.#o = options;
@@ -114,7 +120,7 @@ export class Agent {
   #beat(): void {
     const run = this.#active?.run;
     const o = this.#o;
-    const who = { agentId: o.id, state: this.#state, name: o.name, version: o.version, host: o.host, load: (loadavg()[0] ?? 0) / Math.max(1, availableParallelism()) };
+    const who = { agentId: o.id, state: this.#state, name: o.name, version: o.version, host: o.host, ...(o.hostLoad ? { load: o.hostLoad() } : {}) };
     const payload: Payload<"parallax.v1.heartbeat"> = run ? { ...who, runId: run.runId, epoch: run.epoch } : who;
     this.#o.bus.publish(SUBJECTS.heartbeat(this.#o.id), encodeMessage("parallax.v1.heartbeat", payload));
   }
@@ -128,8 +134,11 @@ export class Agent {
     const m = decoded.message;
     switch (m.type) {
       case "parallax.v1.prepare": {
-        const preparing = this.#prepare(m).then((reply) => message.respond?.(reply));
-        this.#busy = this.#settled(preparing, "prepare failed");
+        // The same run and epoch asked again (the coordinator retried): the same answer, not "busy".
+        const same = this.#preparing?.runId === m.runId && this.#preparing.epoch === m.epoch ? this.#preparing.reply : undefined;
+        const reply = same ?? this.#prepare(m);
+        if (!same) this.#preparing = { runId: m.runId, epoch: m.epoch, reply };
+        this.#track(reply.then((bytes) => message.respond?.(bytes)), "prepare failed");
         return;
       }
       default:
@@ -145,6 +154,11 @@ export class Agent {
     );
   }
 
+  /** `close()` waits for all of it, not only for the latest piece. */
+  #track(work: Promise<unknown>, what: string): void {
+    this.#busy = Promise.all([this.#busy, this.#settled(work, what)]).then(() => undefined);
+  }
+
   async #prepare(m: MessageOf<"parallax.v1.prepare">): Promise<Uint8Array> {
     const refuse = (reason: string) => {
       this.#log.warn({ runId: m.runId, reason }, "refused run");
@@ -153,8 +167,8 @@ export class Agent {
     if (this.#state !== "idle") return refuse(`busy (${this.#state} run ${this.#active?.run.runId ?? "?"})`);
     this.#to("preparing");
     try {
-      const bytes = await this.#o.bus.blobs.get(m.bundle.digest);
-      if (!bytes) throw new Error(`bundle ${m.bundle.digest} not found`);
+      const bytes = await this.#o.bus.blobs.get(m.bundle.key);
+      if (!bytes) throw new Error(`bundle ${m.bundle.key} not found`);
       const bundle = decodeBundle(bytes, m.bundle.digest);
       const scenario = await resolveScenario({ overrides: bundle.scenario as Record<string, unknown>, env: {}, cwd: "/" });
       const checked = await this.#checkTargets(scenario);
@@ -214,7 +228,7 @@ export class Agent {
         if (m.epoch !== active.run.epoch || active.started) return;
         active.started = true;
         active.lastLeaseAt = this.#clock.now();
-        this.#busy = this.#settled(this.#run(active, m.startAt), "run failed");
+        this.#track(this.#run(active, m.startAt), "run failed");
         return;
       case "parallax.v1.lease":
         // Fencing: a lease for another epoch is not ours to renew.
@@ -224,7 +238,7 @@ export class Agent {
         if (m.epoch !== active.run.epoch) return;
         this.#log.info({ runId: m.runId, reason: m.reason }, "stop requested");
         if (active.started) active.abort.abort();
-        else this.#busy = this.#settled(this.#release(), "release failed");
+        else this.#track(this.#release(), "release failed");
         return;
       default:
         return;
@@ -255,7 +269,7 @@ export class Agent {
     if (!active || this.#clock.now() - active.lastLeaseAt <= active.leaseMs || active.abort.signal.aborted) return;
     this.#log.warn({ runId: active.run.runId, leaseMs: active.leaseMs }, "coordinator silent past the lease: stopping");
     if (active.started) active.abort.abort();
-    else this.#busy = this.#settled(this.#release(), "release failed");
+    else this.#track(this.#release(), "release failed");
   }
 
   #snapshot(active: Active, final: boolean): void {
@@ -275,7 +289,7 @@ export class Agent {
       skipped: data.skipped,
       scheduler: data.scheduler,
     };
-    const bytes = encodeMessage("parallax.v1.snapshot", payload);
+    const bytes = withinMessageLimit(payload);
     const subject = SUBJECTS.snapshots(run.runId, this.#o.id);
     const id = `${run.runId}.${this.#o.id}.${run.epoch}.${seq}`;
     active.publishing = active.publishing.then(() => this.#appendWithRetry(subject, bytes, id));
@@ -306,4 +320,15 @@ export class Agent {
     await active.run.close();
     if (this.#state !== "idle") this.#to("idle");
   }
+}
+
+/**
+ * A snapshot's counts always fit; its exemplars may not (many signatures, each with bodies).
+ * Over the limit they are left out of this interval: counts are never dropped, examples may be.
+ */
+function withinMessageLimit(payload: Payload<"parallax.v1.snapshot">): Uint8Array {
+  const bytes = encodeMessage("parallax.v1.snapshot", payload);
+  if (bytes.length <= MAX_SNAPSHOT_BYTES) return bytes;
+  const signatures = Object.fromEntries(Object.entries(payload.diff.signatures).map(([key, tally]) => [key, { ...tally, exemplars: [], exemplarsSeen: 0 }]));
+  return encodeMessage("parallax.v1.snapshot", { ...payload, diff: { ...payload.diff, signatures } });
 }

@@ -7,7 +7,8 @@ import { MemoryBus } from "@parallax/transport";
 import { Agent, type AgentOptions } from "../src/index.js";
 
 /** Plays the coordinator's side of the protocol by hand, so the agent is tested at its boundary. */
-async function prepare(bus: MemoryBus, agentId: string, url: string, options: { leaseMs: number; rate: number; duration: string }) {
+async function prepare(bus: MemoryBus, agentId: string, url: string, options: { leaseMs: number; rate: number; duration: string; runId?: string }) {
+  const runId = options.runId ?? "r1";
   const scenario = {
     name: "t",
     targets: { production: { url }, candidate: { url } },
@@ -15,10 +16,10 @@ async function prepare(bus: MemoryBus, agentId: string, url: string, options: { 
     load: { rate: options.rate, duration: options.duration },
   };
   const { bytes, digest } = encodeBundle({ scenario, recording: '{"method":"GET","url":"/x"}\n' });
-  await bus.blobs.put(digest, bytes);
+  await bus.blobs.put(`bundle-${runId}`, bytes);
   const reply = await bus.request(
     SUBJECTS.agentControl(agentId),
-    encodeMessage("parallax.v1.prepare", { runId: "r1", epoch: 1, agentId, bundle: { digest, size: bytes.length }, segment: { from: [0, 1], to: [1, 1] }, leaseMs: options.leaseMs }),
+    encodeMessage("parallax.v1.prepare", { runId, epoch: 1, agentId, bundle: { key: `bundle-${runId}`, digest, size: bytes.length }, segment: { from: [0, 1], to: [1, 1] }, leaseMs: options.leaseMs }),
     { timeoutMs: 5000 },
   );
   return decodeExpected(reply, "parallax.v1.ready", "parallax.v1.refused");
@@ -95,12 +96,13 @@ describe("agent", () => {
     await bus.close();
   });
 
-  it("refuses a second run while prepared for one", async () => {
+  it("answers a repeated prepare of the same run again, and refuses another run while prepared for one", async () => {
     const bus = new MemoryBus();
     const agent = newAgent(bus);
     agent.start();
     assert.equal((await prepare(bus, "a1", url, { leaseMs: 1000, rate: 10, duration: "1s" })).type, "parallax.v1.ready");
-    const second = await prepare(bus, "a1", url, { leaseMs: 1000, rate: 10, duration: "1s" });
+    assert.equal((await prepare(bus, "a1", url, { leaseMs: 1000, rate: 10, duration: "1s" })).type, "parallax.v1.ready", "a retried prepare is not refused");
+    const second = await prepare(bus, "a1", url, { leaseMs: 1000, rate: 10, duration: "1s", runId: "r2" });
     assert.equal(second.type === "parallax.v1.refused" && second.reason, "busy (ready run r1)");
     await agent.close();
     await bus.close();

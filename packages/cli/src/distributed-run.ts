@@ -1,5 +1,6 @@
 import { runCoordinator, type CoordinatorOptions } from "@parallax/coordinator";
-import type { RunResult } from "@parallax/protocol";
+import { InfrastructureError, type RunResult } from "@parallax/protocol";
+import { BusUnavailableError } from "@parallax/transport";
 import type { Io } from "./io.js";
 import { connectNats, type NatsFlags } from "./nats.js";
 
@@ -15,6 +16,10 @@ export async function runDistributed(
   const bus = await connectNats(nats, io.env, `parallax-coordinator ${options.runId}`, true, options.logger);
   try {
     return await runCoordinator({ ...options, bus, mode: "nats", startDelayMs: DISTRIBUTED_START_DELAY_MS });
+  } catch (error) {
+    // The bus gave up (after its own retries) mid-run: that is infrastructure, not a bug.
+    if (error instanceof BusUnavailableError) throw new InfrastructureError(error.message, { cause: error });
+    throw error;
   } finally {
     await bus.close();
   }

@@ -1,3 +1,5 @@
+import { randomInt } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { summarize } from "@parallax/diff";
 import { encodeHistogram, latencySummaryMs } from "@parallax/metrics";
 import {
@@ -23,7 +25,7 @@ import {
   type TargetResult,
 } from "@parallax/protocol";
 import { encodeJsonl } from "@parallax/recording";
-import { formatSegment, planForRecording, splitEvenly, toScenarioDocument, type Scenario, type Segment } from "@parallax/scenario";
+import { formatSegment, planForRecording, segmentSize, splitEvenly, toScenarioDocument, type Scenario, type Segment } from "@parallax/scenario";
 import { RequestTimeoutError, type Bus, type Subscription } from "@parallax/transport";
 import { SnapshotMerger } from "./merge.js";
 import { AgentRegistry, type KnownAgent } from "./registry.js";
@@ -33,6 +35,7 @@ import { evaluateVerdict } from "./verdict.js";
 export const LEASE_MS = 5000;
 const LEASE_RENEW_MS = 1000;
 const TICK_MS = 200;
+const PREPARE_RETRY_MS = 250;
 const PROGRESS_MS = 1000;
 /** After a stop, how long agents get to send their final snapshot. */
 const STOP_GRACE_MS = 10_000;
@@ -84,7 +87,6 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
 
   const plan = planForRecording(scenario.load, options.recording.requests);
   const { bytes, digest } = encodeBundle({ scenario: toScenarioDocument(scenario), recording: new TextDecoder().decode(encodeJsonl(options.recording.requests)) });
-  await bus.blobs.put(digest, bytes);
 
   const registry = new AgentRegistry(options.version);
   const subscriptions: Subscription[] = [
@@ -97,8 +99,12 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
       if (d.ok && d.message.type === "parallax.v1.heartbeat") registry.heartbeat(d.message, clock.now());
     }),
   ];
-  const merger = new SnapshotMerger(runId, 1, { exemplars: scenario.compare.exemplars });
-  const epoch = merger.epoch;
+  // Each invocation gets its own epoch: a rerun with the same run id, or a second coordinator,
+  // can never take over this run's agents, leases or snapshots (fencing).
+  const epoch = randomInt(1, 2 ** 31);
+  const merger = new SnapshotMerger(runId, epoch, { exemplars: scenario.compare.exemplars });
+  const bundleKey = `${runId}.${epoch}`;
+  await bus.blobs.put(bundleKey, bytes);
   let chosen: KnownAgent[] = [];
   const segments = new Map<string, Segment>();
   const endStates = new Map<string, AgentResult["state"]>();
@@ -106,7 +112,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   const cleanup = async () => {
     for (const s of subscriptions.splice(0)) s.unsubscribe();
     await bus.stream.purge(SUBJECTS.runSnapshots(runId)).catch(() => {});
-    await bus.blobs.delete(digest).catch(() => {});
+    await bus.blobs.delete(bundleKey).catch(() => {});
   };
 
   const renewLease = () => bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.lease", { runId, epoch }));
@@ -117,7 +123,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     // The lease runs from prepare on, so agents left ready by a vanished coordinator free themselves.
     leaseTimer = setInterval(renewLease, LEASE_RENEW_MS);
     subscriptions.push(
-      bus.stream.consume(SUBJECTS.runSnapshots(runId), `coordinator-${runId}`, (m) => {
+      bus.stream.consume(SUBJECTS.runSnapshots(runId), `coordinator-${runId}-${epoch}`, (m) => {
         const d = decodeMessage(m.data);
         if (!d.ok || d.message.type !== "parallax.v1.snapshot") {
           log.warn({ error: d.ok ? `unexpected ${d.message.type}` : d.error }, "ignored stream message");
@@ -130,11 +136,15 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
           registry.seen(d.message.agentId, clock.now());
           m.ack();
         } catch (error) {
-          log.error({ err: error, agentId: d.message.agentId, seq: d.message.seq }, "snapshot could not be merged; left unacked");
+          // Redelivering it would fail the same way: drop it, and the reconciliation reports the gap.
+          log.error({ err: error, agentId: d.message.agentId, seq: d.message.seq }, "snapshot could not be merged; dropped");
+          m.ack();
         }
       }),
     );
-    await prepareAll(bus, chosen, segments, { runId, epoch, digest, size: bytes.length, leaseMs: options.leaseMs ?? LEASE_MS, timeoutMs: options.agentsTimeoutMs });
+    await prepareAll(bus, chosen, segments, { runId, epoch, key: bundleKey, digest, size: bytes.length, leaseMs: options.leaseMs ?? LEASE_MS, timeoutMs: options.agentsTimeoutMs });
+    // Every agent holds its copy: the bundle (scenario, target headers included) need not stay on the server.
+    await bus.blobs.delete(bundleKey).catch(() => {});
     event("prepared", `${chosen.length} agent(s) ready; plan: ${plan.description}`);
 
     const startDelayMs = options.startDelayMs ?? 250;
@@ -152,9 +162,21 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     let lastProgress = clock.now();
     let lastDone = 0;
     const settled = (id: string) => merger.complete(id) || endStates.has(id);
+    let offline = false;
     for (;;) {
       await delay(TICK_MS);
       const now = clock.now();
+      if (!bus.isConnected()) {
+        // Our own outage: nobody's silence counts until we are back.
+        if (!offline) event("bus-disconnected", "connection to the message bus lost; waiting for it to come back");
+        offline = true;
+        continue;
+      }
+      if (offline) {
+        offline = false;
+        registry.forgiveSilence(now);
+        event("bus-reconnected", "connection to the message bus restored");
+      }
       for (const agent of chosen) {
         if (settled(agent.id)) continue;
         if (merger.agents.get(agent.id)?.final) {
@@ -230,6 +252,18 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
       if (status === "completed") status = "degraded";
     }
   }
+  for (const agent of chosen) {
+    const progress = merger.agents.get(agent.id);
+    const segment = segments.get(agent.id);
+    if (status === "aborted" || endStates.get(agent.id) === "lost" || !progress?.final || !segment) continue;
+    const planned = segmentSize(segment, plan.total);
+    if (progress.done < planned) {
+      // It finished early without being asked to (lease lost, stopped by its operator).
+      endStates.set(agent.id, "stopped");
+      if (status === "completed") status = "degraded";
+      event("agent-stopped", `agent ${agent.name} stopped early: ${planned - progress.done} requests of its segment were never sent`, agent.id);
+    }
+  }
   return buildResult();
 
   function buildResult(): RunResult {
@@ -249,17 +283,19 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
         id: agent.name,
         state: endStates.get(agent.id) ?? (status === "aborted" ? "stopped" : "completed"),
         segment: segment ? formatSegment(segment) : "",
-        planned: p?.planned ?? 0,
+        planned: segment ? segmentSize(segment, plan.total) : 0,
         requests: p?.done ?? 0,
         late: p?.late ?? 0,
         maxLagMs: Math.round((p?.maxLagMs ?? 0) * 1000) / 1000,
         snapshots: p?.snapshots ?? 0,
       };
     });
-    const lost = agents.filter((a) => a.state === "lost");
     const reasons = [...verdict.reasons];
     if (status === "aborted") reasons.unshift("run aborted before completion: figures are partial");
-    for (const a of lost) reasons.unshift(`agent ${a.id} lost: ${a.planned - a.requests} requests of its segment were never sent`);
+    for (const a of agents) {
+      if (a.state === "lost") reasons.unshift(`agent ${a.id} lost: ${a.planned - a.requests} requests of its segment were never sent`);
+      else if (a.state === "stopped" && status !== "aborted") reasons.unshift(`agent ${a.id} stopped early: ${a.planned - a.requests} requests of its segment were never sent`);
+    }
     const skippedCount = Object.values(merger.skipped).reduce((n, v) => n + v, 0);
     return {
       schemaVersion: REPORT_SCHEMA_VERSION,
@@ -322,6 +358,7 @@ async function waitForAgents(bus: Bus, registry: AgentRegistry, clock: Clock, wa
 interface PrepareParams {
   readonly runId: string;
   readonly epoch: number;
+  readonly key: string;
   readonly digest: string;
   readonly size: number;
   readonly leaseMs: number;
@@ -338,15 +375,27 @@ async function prepareAll(bus: Bus, agents: readonly KnownAgent[], segments: Rea
         runId: p.runId,
         epoch: p.epoch,
         agentId: agent.id,
-        bundle: { digest: p.digest, size: p.size },
+        bundle: { key: p.key, digest: p.digest, size: p.size },
         segment,
         leaseMs: p.leaseMs,
       });
-      try {
-        const reply = decodeExpected(await bus.request(SUBJECTS.agentControl(agent.id), request, { timeoutMs: p.timeoutMs }), "parallax.v1.ready", "parallax.v1.refused");
-        if (reply.type === "parallax.v1.refused") failures.push(`agent ${agent.name} refused: ${reply.reason}`);
-      } catch (error) {
-        failures.push(error instanceof RequestTimeoutError ? `agent ${agent.name} did not become ready within ${p.timeoutMs} ms` : `agent ${agent.name}: ${String(error)}`);
+      const deadline = performance.now() + p.timeoutMs;
+      // Asked again while it cannot be reached (a bus hiccup); an agent answers ready again for
+      // the same run and epoch, so asking twice is harmless.
+      for (;;) {
+        try {
+          const left = Math.max(1, deadline - performance.now());
+          const reply = decodeExpected(await bus.request(SUBJECTS.agentControl(agent.id), request, { timeoutMs: left }), "parallax.v1.ready", "parallax.v1.refused");
+          if (reply.type === "parallax.v1.refused") failures.push(`agent ${agent.name} refused: ${reply.reason}`);
+          return;
+        } catch (error) {
+          if (error instanceof RequestTimeoutError && performance.now() + PREPARE_RETRY_MS < deadline) {
+            await delay(PREPARE_RETRY_MS);
+            continue;
+          }
+          failures.push(error instanceof RequestTimeoutError ? `agent ${agent.name} did not become ready within ${p.timeoutMs} ms (${error.message})` : `agent ${agent.name}: ${String(error)}`);
+          return;
+        }
       }
     }),
   );

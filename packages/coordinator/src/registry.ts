@@ -18,6 +18,8 @@ export interface KnownAgent {
   incompatible: string | undefined;
   /** Host load average per core, from heartbeats. */
   load: number | undefined;
+  /** Only an agent that introduced itself (version checked) can take part. */
+  introduced: boolean;
 }
 
 function major(version: string): string {
@@ -36,6 +38,7 @@ export class AgentRegistry {
 
   hello(m: MessageOf<"parallax.v1.hello">, now: number): KnownAgent {
     const agent = this.#touch(m.agentId, now);
+    agent.introduced = true;
     agent.name = m.name;
     agent.version = m.version;
     agent.host = m.host;
@@ -63,6 +66,11 @@ export class AgentRegistry {
     if (agent) agent.lastSeen = now;
   }
 
+  /** After our own connection was down, nobody's silence counted against them: start their clocks again. */
+  forgiveSilence(now: number): void {
+    for (const agent of this.#agents.values()) agent.lastSeen = Math.max(agent.lastSeen, now);
+  }
+
   get(id: string): KnownAgent | undefined {
     return this.#agents.get(id);
   }
@@ -80,13 +88,13 @@ export class AgentRegistry {
 
   /** Agents able to take a run now: compatible, idle, heard from recently. */
   available(now: number): KnownAgent[] {
-    return this.all().filter((a) => !a.incompatible && a.state === "idle" && this.liveness(a.id, now) === "alive");
+    return this.all().filter((a) => a.introduced && !a.incompatible && a.state === "idle" && this.liveness(a.id, now) === "alive");
   }
 
   #touch(id: string, now: number): KnownAgent {
     let agent = this.#agents.get(id);
     if (!agent) {
-      agent = { id, name: id, version: "?", host: "?", state: "idle", runId: undefined, lastSeen: now, incompatible: undefined, load: undefined };
+      agent = { id, name: id, version: "?", host: "?", state: "idle", runId: undefined, lastSeen: now, incompatible: undefined, load: undefined, introduced: false };
       this.#agents.set(id, agent);
     }
     agent.lastSeen = now;

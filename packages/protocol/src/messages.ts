@@ -97,7 +97,8 @@ export const MESSAGE_SCHEMAS = {
     runId: z.string(),
     epoch: z.number().int(),
     agentId: z.string(),
-    bundle: z.object({ digest: z.string(), size: z.number().int() }),
+    /** Where the bundle is stored (`key`) and what its sha256 must be. */
+    bundle: z.object({ key: z.string(), digest: z.string(), size: z.number().int() }),
     segment: z.object({ from: fraction, to: fraction }),
     leaseMs: z.number().int().positive(),
   }),

@@ -12,6 +12,11 @@ export interface Bus {
   request(subject: string, data: Uint8Array, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
   readonly stream: DurableStream;
   readonly blobs: BlobStore;
+  /**
+   * False while the connection to the server is down (reconnecting). Liveness decisions must
+   * pause then: silence from every agent is our outage, not theirs.
+   */
+  isConnected(): boolean;
   close(): Promise<void>;
 }
 

@@ -67,6 +67,10 @@ export class MemoryBus implements Bus {
     delete: async (key) => void this.#blobs.delete(key),
   };
 
+  isConnected(): boolean {
+    return !this.#closed;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();

@@ -226,14 +226,22 @@ export class NatsBus implements Bus {
     return this.#closing;
   }
 
+  #connected = true;
+
+  isConnected(): boolean {
+    return this.#connected && !this.#nc.isClosed();
+  }
+
   async #watchStatus(where: string): Promise<void> {
     for await (const status of this.#nc.status()) {
       switch (status.type) {
         case "disconnect":
-          if (!this.#closing) this.#logger.warn({ server: status.server }, "disconnected from NATS; reconnecting");
+          this.#connected = false;
+          if (!this.#closing) this.#logger.warn({ server: withoutCredentials(status.server) }, "disconnected from NATS; reconnecting");
           break;
         case "reconnect":
-          this.#logger.info({ server: status.server }, "reconnected to NATS");
+          this.#connected = true;
+          this.#logger.info({ server: withoutCredentials(status.server) }, "reconnected to NATS");
           break;
         case "staleConnection":
           this.#logger.warn({ servers: where }, "NATS connection stale (pings unanswered); reconnecting");
@@ -357,6 +365,8 @@ class NatsStream implements DurableStream {
       deliver_policy: DeliverPolicy.All,
       filter_subject: filter,
       max_deliver: -1,
+      // A coordinator that dies leaves its durable behind; the server removes it after an hour unused.
+      inactive_threshold: nanos(INACTIVE_DURABLE_MS),
     };
     const jsm = await this.#jsm();
     try {
@@ -510,8 +520,15 @@ function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Server URLs for messages and logs, never with credentials in them. */
+const INACTIVE_DURABLE_MS = 60 * 60 * 1000;
+
 function serverLabel(servers: string | string[]): string {
-  return Array.isArray(servers) ? servers.join(", ") : servers;
+  return (Array.isArray(servers) ? servers : [servers]).map(withoutCredentials).join(", ");
+}
+
+function withoutCredentials(server: string): string {
+  return server.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
 }
 
 function ignoreErrors(action: () => unknown): void {

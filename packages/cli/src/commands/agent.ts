@@ -1,4 +1,4 @@
-import { hostname } from "node:os";
+import { availableParallelism, hostname, loadavg } from "node:os";
 import { Agent, createTargetAllowlist } from "@parallax/agent";
 import { InvalidInputError, isSubjectToken, type Logger } from "@parallax/protocol";
 import { EXIT } from "../exit-codes.js";
@@ -23,9 +23,20 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
     throw new InvalidInputError([{ location: "--allow-target", message: error instanceof Error ? error.message : String(error) }]);
   }
   const bus = await connectNats(options, io.env, `parallax-agent ${name}`, false, logger);
-  const agent = new Agent({ bus, logger, id: name, name, version: VERSION, host: hostname(), pid: process.pid, checkTarget: (url) => allowlist.check(url) });
+  const agent = new Agent({
+    bus,
+    logger,
+    id: name,
+    name,
+    version: VERSION,
+    host: hostname(),
+    pid: process.pid,
+    checkTarget: (url) => allowlist.check(url),
+    hostLoad: () => (loadavg()[0] ?? 0) / Math.max(1, availableParallelism()),
+  });
   agent.start();
-  io.stderr.write(`parallax agent ${name} (v${VERSION}) connected to ${options.nats}; allowed targets: ${allowlist.description}\n`);
+  const server = options.nats.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
+  io.stderr.write(`parallax agent ${name} (v${VERSION}) connected to ${server}; allowed targets: ${allowlist.description}\n`);
   await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
   await agent.close();
   await bus.close();
