@@ -93,79 +93,59 @@ function severable(bus: Bus): { bus: Bus; sever(): void } {
   return { bus: wrapped, sever: () => void (severed = true) };
 }
 
+/**
+ * Two agents against one target; agent a1 is cut off from the bus (as if its process died)
+ * `severAfterMs` into the run. Returns the coordinator's result.
+ */
+async function runWithSeveredAgent(options: { rate: number; duration: string; severAfterMs: number; onAgentLoss: "continue" | "abort" }): Promise<RunResult> {
+  const target = await startGroundTruthTarget({ role: "production" });
+  const dir = await tempDir("severed-agent");
+  const bus = new MemoryBus();
+  const cut = severable(bus);
+  const healthy = new Agent({ bus, logger: silentLogger, id: "a0", name: "a0", version: "0.1.0", host: "h", pid: 1 });
+  const doomed = new Agent({ bus: cut.bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 2 });
+  const timer = setTimeout(() => cut.sever(), options.severAfterMs);
+  try {
+    const file = join(dir.path, "rec.jsonl");
+    await writeFile(file, `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ method: "GET", url: `/items/${4 + 5 * i}` })).join("\n")}\n`);
+    const scenario = await resolveScenario({ overrides: { targets: { production: target.url, candidate: target.url }, traffic: { file }, load: { rate: options.rate, duration: options.duration } }, env: {}, cwd: "/" });
+    const { requests, format } = await loadRecording(file);
+    healthy.start();
+    doomed.start();
+    return await runCoordinator({ bus, logger: silentLogger, mode: "local", runId: "severed", scenario, recording: { requests, format, file }, agents: 2, agentsTimeoutMs: 5000, onAgentLoss: options.onAgentLoss });
+  } finally {
+    clearTimeout(timer);
+    await Promise.all([healthy.close(), doomed.close()]);
+    await bus.close();
+    await Promise.all([target.close(), dir.remove()]);
+  }
+}
+
 describe("an agent that goes silent mid-run", () => {
-  let target: RunningTarget;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  after(async () => Promise.all([target?.close(), dir?.remove()]));
-
   it("is declared lost; the run ends degraded with its data up to its last snapshot, and every count reconciles", async () => {
-    target = await startGroundTruthTarget({ role: "production" });
-    dir = await tempDir("lost-agent");
-    const file = join(dir.path, "rec.jsonl");
-    await writeFile(file, `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ method: "GET", url: `/items/${4 + 5 * i}` })).join("\n")}\n`);
-    const scenario = await resolveScenario({ overrides: { targets: { production: target.url, candidate: target.url }, traffic: { file }, load: { rate: 100, duration: "8s" } }, env: {}, cwd: "/" });
-    const { requests, format } = await loadRecording(file);
-    const bus = new MemoryBus();
-    const cut = severable(bus);
-    const healthy = new Agent({ bus, logger: silentLogger, id: "a0", name: "a0", version: "0.1.0", host: "h", pid: 1 });
-    const doomed = new Agent({ bus: cut.bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 2 });
-    healthy.start();
-    doomed.start();
-    const timer = setTimeout(() => cut.sever(), 2500);
-    try {
-      const result = await runCoordinator({ bus, logger: silentLogger, mode: "local", runId: "lost", scenario, recording: { requests, format, file }, agents: 2, agentsTimeoutMs: 5000 });
-      assert.equal(result.run.status, "degraded");
-      const [a0, a1] = result.run.agents;
-      assert.equal(a0?.state, "completed");
-      assert.equal(a0?.requests, 400);
-      assert.equal(a1?.state, "lost");
-      assert.ok((a1?.requests ?? 0) > 0 && (a1?.requests ?? 0) < 400, `lost agent reported ${a1?.requests}`);
-      assert.ok(result.run.events.some((e) => e.type === "agent-lost" && e.agentId === "a1"));
-      assert.equal(result.verdict.pass, false);
-      assert.match(result.verdict.reasons.join("\n"), new RegExp(`agent a1 lost: ${400 - (a1?.requests ?? 0)} requests of its segment were never sent`));
-      // What was merged is consistent: target counts are exactly the agents' reported requests.
-      assert.equal(result.targets.production.requests, (a0?.requests ?? 0) + (a1?.requests ?? 0));
-      assert.equal(result.targets.candidate.requests, result.targets.production.requests);
-    } finally {
-      clearTimeout(timer);
-      await Promise.all([healthy.close(), doomed.close()]);
-      await bus.close();
-    }
+    const result = await runWithSeveredAgent({ rate: 100, duration: "8s", severAfterMs: 2500, onAgentLoss: "continue" });
+    assert.equal(result.run.status, "degraded");
+    const [a0, a1] = result.run.agents;
+    assert.equal(a0?.state, "completed");
+    assert.equal(a0?.requests, 400);
+    assert.equal(a1?.state, "lost");
+    assert.ok((a1?.requests ?? 0) > 0 && (a1?.requests ?? 0) < 400, `lost agent reported ${a1?.requests}`);
+    assert.ok(result.run.events.some((e) => e.type === "agent-lost" && e.agentId === "a1"));
+    assert.equal(result.verdict.pass, false);
+    assert.match(result.verdict.reasons.join("\n"), new RegExp(`agent a1 lost: ${400 - (a1?.requests ?? 0)} requests of its segment were never sent`));
+    // What was merged is consistent: target counts are exactly the agents' reported requests.
+    assert.equal(result.targets.production.requests, (a0?.requests ?? 0) + (a1?.requests ?? 0));
+    assert.equal(result.targets.candidate.requests, result.targets.production.requests);
   });
-});
 
-describe("--on-agent-loss abort", () => {
-  let target: RunningTarget;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  after(async () => Promise.all([target?.close(), dir?.remove()]));
-
-  it("stops every agent when one is lost, and the run ends aborted", async () => {
-    target = await startGroundTruthTarget({ role: "production" });
-    dir = await tempDir("abort-on-loss");
-    const file = join(dir.path, "rec.jsonl");
-    await writeFile(file, `${Array.from({ length: 10 }, (_, i) => JSON.stringify({ method: "GET", url: `/items/${4 + 5 * i}` })).join("\n")}\n`);
-    const scenario = await resolveScenario({ overrides: { targets: { production: target.url, candidate: target.url }, traffic: { file }, load: { rate: 50, duration: "30s" } }, env: {}, cwd: "/" });
-    const { requests, format } = await loadRecording(file);
-    const bus = new MemoryBus();
-    const cut = severable(bus);
-    const healthy = new Agent({ bus, logger: silentLogger, id: "a0", name: "a0", version: "0.1.0", host: "h", pid: 1 });
-    const doomed = new Agent({ bus: cut.bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 2 });
-    healthy.start();
-    doomed.start();
-    const timer = setTimeout(() => cut.sever(), 1500);
-    try {
-      const result = await runCoordinator({ bus, logger: silentLogger, mode: "local", runId: "abort", scenario, recording: { requests, format, file }, agents: 2, agentsTimeoutMs: 5000, onAgentLoss: "abort" });
-      assert.equal(result.run.status, "aborted");
-      const [a0, a1] = result.run.agents;
-      assert.equal(a1?.state, "lost");
-      assert.equal(a0?.state, "stopped");
-      assert.ok((a0?.requests ?? 0) < 750, "the healthy agent was stopped well before the end of its share");
-      assert.ok(result.run.events.some((e) => e.type === "aborted"));
-      assert.equal(result.verdict.pass, false);
-    } finally {
-      clearTimeout(timer);
-      await Promise.all([healthy.close(), doomed.close()]);
-      await bus.close();
-    }
+  it("with --on-agent-loss abort, stops every agent and the run ends aborted", async () => {
+    const result = await runWithSeveredAgent({ rate: 50, duration: "30s", severAfterMs: 1500, onAgentLoss: "abort" });
+    assert.equal(result.run.status, "aborted");
+    const [a0, a1] = result.run.agents;
+    assert.equal(a1?.state, "lost");
+    assert.equal(a0?.state, "stopped");
+    assert.ok((a0?.requests ?? 0) < 750, "the healthy agent was stopped well before the end of its share");
+    assert.ok(result.run.events.some((e) => e.type === "aborted"));
+    assert.equal(result.verdict.pass, false);
   });
 });

@@ -1,6 +1,6 @@
 import { createTally, mergeTally } from "@parallax/diff";
 import { addHistogram, createLatencyHistogram, decodeHistogram, type LatencyHistogram } from "@parallax/metrics";
-import type { DiffTally, Snapshot, TargetName } from "@parallax/protocol";
+import { addCounts, type DiffTally, type Snapshot, type TargetName } from "@parallax/protocol";
 
 export interface MergedTarget {
   requests: number;
@@ -125,8 +125,4 @@ export class SnapshotMerger {
     }
     return target;
   }
-}
-
-function addCounts(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }

@@ -1,6 +1,6 @@
 // The mergeable comparison counts: creating, sizing and merging `DiffTally`s.
 
-import type { DiffTally, SignatureTally } from "@parallax/protocol";
+import { addCounts, type DiffTally, type SignatureTally } from "@parallax/protocol";
 import { mergeReservoirs } from "./reservoir.js";
 
 export function createTally(): DiffTally {
@@ -26,10 +26,6 @@ export function recordSize(record: object): number {
 export function recordGrew(record: object): void {
   const n = sizes.get(record);
   if (n !== undefined) sizes.set(record, n + 1);
-}
-
-function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
-  for (const key in from) into[key] = (into[key] ?? 0) + (from[key] ?? 0);
 }
 
 export interface MergeOptions {
