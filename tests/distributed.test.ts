@@ -338,3 +338,41 @@ describe("a nats-server outage longer than the lease", { skip }, () => {
     }
   });
 });
+
+describe("target credentials", { skip }, () => {
+  it("come from each agent's environment, never from the coordinator's; an agent without them refuses, naming the variable", async () => {
+    const nats = await startNatsServer({ env: process.env });
+    const dir = await tempDir("creds");
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers["authorization"]));
+      req.resume();
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const keyed = startAgent(nats.url, "keyed", [], { PROD_TOKEN: "agent-secret" });
+    let bare: AgentProcess | undefined;
+    try {
+      await keyed.ready;
+      await writeFile(join(dir.path, "creds.jsonl"), gets(4));
+      await writeFile(join(dir.path, "creds.yaml"), `targets:\n  production: { url: "${url}", headers: { authorization: "Bearer \${PROD_TOKEN}" } }\n  candidate: ${url}\ntraffic: creds.jsonl\n`);
+      const run = await runCli(["run", join(dir.path, "creds.yaml"), "--nats", nats.url, "--agents", "1", "--json"], { env: { PROD_TOKEN: "coordinator-secret" } });
+      assert.equal(run.code, 0, run.stderr);
+      // Production got the agent's credential on every request; the candidate (no header configured) none.
+      assert.deepEqual(seen.sort(), [...Array(4).fill("Bearer agent-secret"), ...Array(4).fill("undefined")].sort());
+
+      bare = startAgent(nats.url, "bare");
+      await bare.ready;
+      const refused = await runCli(["run", join(dir.path, "creds.yaml"), "--nats", nats.url, "--agents", "2"], { env: { PROD_TOKEN: "coordinator-secret" } });
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.match(refused.stderr, /agent bare refused: could not prepare: .*targets\.production\.headers\.authorization: environment variable "PROD_TOKEN" not set/);
+      assert.ok(!seen.includes("Bearer coordinator-secret"));
+    } finally {
+      await Promise.all([keyed.stop(), bare?.stop()]);
+      await new Promise((resolve) => server.close(resolve));
+      await nats.close();
+      await dir.remove();
+    }
+  });
+});

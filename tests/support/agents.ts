@@ -12,10 +12,10 @@ export interface AgentProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startAgent(natsUrl: string, name: string, extraArgs: readonly string[] = []): AgentProcess {
+export function startAgent(natsUrl: string, name: string, extraArgs: readonly string[] = [], env: Record<string, string> = {}): AgentProcess {
   const child = spawn(process.execPath, [PARALLAX_BIN, "agent", "--nats", natsUrl, "--name", name, ...extraArgs], {
     cwd: REPO,
-    env: { ...process.env, PARALLAX_LOG_LEVEL: "info" },
+    env: { ...process.env, PARALLAX_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

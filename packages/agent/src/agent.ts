@@ -10,7 +10,7 @@ import {
   type Payload,
 } from "@parallax/protocol";
 import { parseJsonl } from "@parallax/recording";
-import { resolveScenario, type Scenario } from "@parallax/scenario";
+import { resolveShippedScenario, type Scenario } from "@parallax/scenario";
 import type { Bus, BusMessage, Subscription } from "@parallax/transport";
 import type { TargetDecision } from "./allowlist.js";
 import { PreparedRun, httpTargetFactory, type TargetFactory } from "./run.js";
@@ -36,6 +36,8 @@ export interface AgentOptions {
   /** Decides whether this agent may send to a target; returns the refusal reason, or undefined when allowed. */
   readonly checkTarget?: (url: URL) => Promise<TargetDecision>;
   readonly createTarget?: TargetFactory;
+  /** This agent's environment: target header templates (`${PROD_TOKEN}`) are filled from it, never from the coordinator's. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Host load per core, for `parallax agents` (the CLI passes the OS's; absent: not reported). */
   readonly hostLoad?: () => number;
 }
@@ -170,7 +172,7 @@ export class Agent {
       const bytes = await this.#o.bus.blobs.get(m.bundle.key);
       if (!bytes) throw new Error(`bundle ${m.bundle.key} not found`);
       const bundle = decodeBundle(bytes, m.bundle.digest);
-      const scenario = await resolveScenario({ overrides: bundle.scenario as Record<string, unknown>, env: {}, cwd: "/" });
+      const scenario = await resolveShippedScenario(bundle.scenario, this.#o.env ?? {});
       const checked = await this.#checkTargets(scenario);
       if (typeof checked === "string") {
         this.#to("idle");

@@ -22,6 +22,7 @@ export async function runLocal(options: Omit<CoordinatorOptions, "bus" | "mode" 
         version: VERSION,
         host: hostname(),
         pid: process.pid,
+        env: process.env,
       }),
   );
   for (const agent of agents) agent.start();

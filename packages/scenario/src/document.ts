@@ -35,6 +35,7 @@ export function toScenarioDocument(s: Scenario): object {
   };
 }
 
+/** Header values that came from `${VAR}` travel as their templates, never as the secret they hold. */
 function target(t: TargetSpec): object {
-  return { url: t.url, timeout: formatDuration(t.timeoutMs), headers: { ...t.headers } };
+  return { url: t.url, timeout: formatDuration(t.timeoutMs), headers: { ...t.headers, ...t.headerTemplates } };
 }

@@ -18,3 +18,4 @@ export {
   type ReplayLoadSpec,
 } from "./load-models.js";
 export { formatSegment, segmentIndices, segmentSize, splitEvenly, type Segment } from "./segments.js";
+export { resolveShippedScenario } from "./shipped.js";

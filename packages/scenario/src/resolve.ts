@@ -9,7 +9,7 @@ import { deepMerge, expandShorthands, isPlainObject } from "./merge.js";
 import { DEFAULTS, DOCUMENT } from "./schema.js";
 import { formatPath, parseSource, pathKey, type Located, type Path } from "./source.js";
 import { closest } from "./suggest.js";
-import type { ResolveOptions, Scenario } from "./types.js";
+import type { ResolveOptions, Scenario, TargetSpec } from "./types.js";
 
 /** What a scenario without `load` runs: each recorded request once, at 100/s. */
 const DEFAULT_LOAD: LoadSpec = Object.freeze({ model: "constant", rate: DEFAULT_RATE });
@@ -18,6 +18,7 @@ export async function resolveScenario(options: ResolveOptions): Promise<Scenario
   const issues: Issue[] = [];
   let fileData: unknown = {};
   let positions: ReadonlyMap<string, Located> = new Map();
+  let headerTemplates: ReadonlyMap<string, Readonly<Record<string, string>>> = new Map();
   const absoluteFile = options.file === undefined ? undefined : resolve(options.cwd, options.file);
   if (options.file !== undefined && absoluteFile !== undefined) {
     let text: string;
@@ -32,6 +33,7 @@ export async function resolveScenario(options: ResolveOptions): Promise<Scenario
     if (source.document === undefined) throw new InvalidInputError(issues);
     fileData = source.document.data;
     positions = source.document.positions;
+    headerTemplates = source.document.headerTemplates;
     if (!isPlainObject(fileData)) {
       throw new InvalidInputError([
         { file: options.file, location: positions.get(pathKey([]))?.value ?? "1:1", message: `expected a mapping of scenario keys at the top level, got ${describeValue(fileData)}` },
@@ -59,9 +61,9 @@ export async function resolveScenario(options: ResolveOptions): Promise<Scenario
     name: doc.name ?? (options.file === undefined ? DEFAULTS.name : basename(options.file, extname(options.file))),
     ...(absoluteFile === undefined ? {} : { file: absoluteFile }),
     targets: {
-      production: doc.targets.production,
-      candidate: doc.targets.candidate,
-      ...(doc.targets.secondary === undefined ? {} : { secondary: doc.targets.secondary }),
+      production: withTemplates(doc.targets.production, headerTemplates.get("production"), overrides, "production"),
+      candidate: withTemplates(doc.targets.candidate, headerTemplates.get("candidate"), overrides, "candidate"),
+      ...(doc.targets.secondary === undefined ? {} : { secondary: withTemplates(doc.targets.secondary, headerTemplates.get("secondary"), overrides, "secondary") }),
     },
     traffic: { file: resolve(trafficBase, doc.traffic.file), format: doc.traffic.format, redact: doc.traffic.redact },
     load,
@@ -200,4 +202,11 @@ function existsIn(data: unknown, path: Path): boolean {
     node = node[step];
   }
   return node !== undefined;
+}
+
+/** Keeps the file's header templates that still describe the value in effect (not overridden). */
+function withTemplates(spec: TargetSpec, templates: Readonly<Record<string, string>> | undefined, overrides: unknown, role: string): TargetSpec {
+  if (templates === undefined) return spec;
+  const kept = Object.entries(templates).filter(([name]) => spec.headers[name] !== undefined && !fromOverride(overrides, ["targets", role, "headers", name]));
+  return kept.length === 0 ? spec : { ...spec, headerTemplates: Object.fromEntries(kept) };
 }

@@ -18,6 +18,12 @@ export interface SourceDocument {
   readonly data: unknown;
   /** By `pathKey(path)`. */
   readonly positions: ReadonlyMap<string, Located>;
+  /**
+   * Target header values as written, before interpolation, by target then header name: a
+   * credential from `${VAR}` ships to agents as the template, and each agent fills it from its
+   * own environment.
+   */
+  readonly headerTemplates: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
 export type SourceResult = { readonly document: SourceDocument; readonly issues: readonly Issue[] } | { readonly document?: undefined; readonly issues: readonly Issue[] };
@@ -51,6 +57,7 @@ export function parseSource(text: string, file: string, env: Readonly<Record<str
   }
   const positions = new Map<string, Located>();
   const issues: Issue[] = [];
+  const headerTemplates = new Map<string, Record<string, string>>();
 
   const convert = (node: unknown, path: Path, depth: number): unknown => {
     if (depth > 64) {
@@ -87,6 +94,12 @@ export function parseSource(text: string, file: string, env: Readonly<Record<str
 
   const scalarValue = (node: Scalar, path: Path): unknown => {
     if (typeof node.value !== "string" || !node.value.includes("${")) return node.value;
+    const [section, role, field, header] = path;
+    if (section === "targets" && typeof role === "string" && field === "headers" && typeof header === "string" && path.length === 4) {
+      const templates = headerTemplates.get(role) ?? {};
+      templates[header.toLowerCase()] = node.value;
+      headerTemplates.set(role, templates);
+    }
     const result = interpolate(node.value, env);
     if ("problem" in result) {
       issues.push({ file, location: at(node.range?.[0] ?? 0), message: `${formatPath(path)}: ${result.problem}` });
@@ -106,5 +119,5 @@ export function parseSource(text: string, file: string, env: Readonly<Record<str
 
   positions.set(pathKey([]), { value: at(doc.contents?.range[0] ?? 0) });
   const data = doc.contents === null ? {} : convert(doc.contents, [], 0);
-  return { document: { data, positions }, issues };
+  return { document: { data, positions, headerTemplates }, issues };
 }

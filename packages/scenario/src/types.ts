@@ -5,6 +5,11 @@ export interface TargetSpec {
   readonly timeoutMs: number;
   /** Names lower-cased. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Header values written with `${VAR}` in the scenario file, as written: what ships to agents
+   * instead of the values, so a credential comes from each agent's own environment.
+   */
+  readonly headerTemplates?: Readonly<Record<string, string>>;
 }
 
 export interface Scenario {

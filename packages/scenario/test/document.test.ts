@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { resolveScenario, toScenarioDocument, type Scenario } from "../src/index.js";
+import { resolveScenario, resolveShippedScenario, toScenarioDocument, type Scenario } from "../src/index.js";
 
 let dir = "";
 before(async () => {
@@ -19,14 +19,17 @@ async function fromFile(name: string, text: string): Promise<Scenario> {
 }
 
 /** What an agent does with a shipped document: resolve it elsewhere, from data alone. */
-async function shipped(s: Scenario): Promise<Scenario> {
+/** What an agent makes of the shipped document, with `env` as its environment. */
+async function shipped(s: Scenario, env: Record<string, string> = {}): Promise<Scenario> {
   const document: unknown = JSON.parse(JSON.stringify(toScenarioDocument(s)));
-  return resolveScenario({ overrides: document as Record<string, unknown>, env: {}, cwd: "/somewhere/else" });
+  return resolveShippedScenario(document, env);
 }
 
+/** The scenario as the coordinator resolved it, minus what only the coordinator has (file, header templates). */
 function withoutFile(s: Scenario): Omit<Scenario, "file"> {
   const { file: _file, ...rest } = s;
-  return rest;
+  const targets = Object.fromEntries(Object.entries(rest.targets).map(([role, t]) => [role, t && { url: t.url, timeoutMs: t.timeoutMs, headers: t.headers }]));
+  return { ...rest, targets: targets as unknown as Scenario["targets"] };
 }
 
 describe("toScenarioDocument", () => {
@@ -76,7 +79,7 @@ thresholds: { maxDiffRate: 0.1, maxErrorRate: 0, maxLatencyRatio: 1.25 }
 `,
     );
     assert.equal(s.targets.production.headers["x-literal"], "${not-a-var}");
-    assert.deepEqual(await shipped(s), withoutFile(s));
+    assert.deepEqual(await shipped(s, { TOKEN: s.targets.production.headers["authorization"]?.slice("Bearer ".length) ?? "" }), withoutFile(s));
   });
 
   it("round-trips constant load with and without a duration", async () => {

@@ -335,7 +335,12 @@ name: "cost $\${HOME}"
   it("substitutes ${VAR} and ${VAR:-default}, typing unquoted values", async () => {
     const s = await load("env.yaml", text, { env: { PROD_URL: "http://prod:80", TOKEN: "t0k", RATE: "250" } });
     assert.equal(s.targets.production.url, "http://prod:80");
-    assert.deepEqual(s.targets.candidate, { url: "http://127.0.0.1:9000", timeoutMs: 10_000, headers: { authorization: "Bearer t0k" } });
+    assert.deepEqual(s.targets.candidate, {
+      url: "http://127.0.0.1:9000",
+      timeoutMs: 10_000,
+      headers: { authorization: "Bearer t0k" },
+      headerTemplates: { authorization: "Bearer ${TOKEN}" },
+    });
     assert.deepEqual(s.load, { model: "constant", rate: 250, durationMs: 10_000 });
     assert.equal(s.name, "cost ${HOME}");
   });

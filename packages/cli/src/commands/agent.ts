@@ -32,6 +32,7 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
     host: hostname(),
     pid: process.pid,
     checkTarget: (url) => allowlist.check(url),
+    env: io.env,
     hostLoad: () => (loadavg()[0] ?? 0) / Math.max(1, availableParallelism()),
   });
   agent.start();
