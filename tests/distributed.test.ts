@@ -110,6 +110,15 @@ describe("distributed runs over NATS", { skip }, () => {
     }
   });
 
+  it("--agents-timeout: too few agents is exit 3, naming how many were available", async () => {
+    const file = join(dir.path, "few.jsonl");
+    await writeFile(file, gets(3));
+    const run = await runCli(["run", "--traffic", file, "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9", "--nats", nats.url, "--agents", "5", "--agents-timeout", "2s"]);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /parallax: only 3 of 5 agent\(s\) available after 2000 ms/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+
   it("ships a recording of more than 5 MB through the object store", async () => {
     const target = await startCounter();
     try {
