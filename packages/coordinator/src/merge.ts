@@ -1,16 +1,8 @@
 import { createTally, mergeTally } from "@parallax/diff";
 import { addHistogram, createLatencyHistogram, decodeHistogram, type LatencyHistogram } from "@parallax/metrics";
-import { addCounts, type DiffTally, type Snapshot, type TargetName } from "@parallax/protocol";
+import { addCounts, type DiffTally, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
 
-export interface MergedTarget {
-  requests: number;
-  responses: number;
-  errors: number;
-  transportErrors: number;
-  errorKinds: Record<string, number>;
-  statusCodes: Record<string, number>;
-  readonly latency: LatencyHistogram;
-}
+export type MergedTarget = TargetCounts & { readonly latency: LatencyHistogram };
 
 export interface AgentProgress {
   readonly agentId: string;

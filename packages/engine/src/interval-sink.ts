@@ -1,7 +1,7 @@
 import type { Comparator} from "@parallax/diff";
 import { createTally, type Outcome, type PairInput } from "@parallax/diff";
 import { IntervalHistogram } from "@parallax/metrics";
-import type { DiffTally, TargetInterval, TargetName } from "@parallax/protocol";
+import type { DiffTally, TargetCounts, TargetInterval, TargetName } from "@parallax/protocol";
 
 /** A send counts as late when it left more than this after its intended time. */
 export const LATE_THRESHOLD_MS = 10;
@@ -19,15 +19,7 @@ export interface Sink {
   pair(pair: PairInput): void;
 }
 
-interface TargetCounters {
-  requests: number;
-  responses: number;
-  errors: number;
-  transportErrors: number;
-  errorKinds: Record<string, number>;
-  statusCodes: Record<string, number>;
-  readonly latency: IntervalHistogram;
-}
+type TargetCounters = TargetCounts & { readonly latency: IntervalHistogram };
 
 /** The part of a snapshot the engine owns: deltas since the last `take`, plus cumulative progress. */
 export interface IntervalData {

@@ -36,6 +36,7 @@ export {
   type MessageType,
   type Payload,
   type Snapshot,
+  type TargetCounts,
   type TargetInterval,
 } from "./messages.js";
 export { decodeExpected, decodeMessage, encodeMessage, type DecodeResult } from "./codec.js";

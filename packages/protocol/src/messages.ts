@@ -150,3 +150,5 @@ export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 
 export type Snapshot = Payload<"parallax.v1.snapshot">;
 export type TargetInterval = z.infer<typeof targetInterval>;
+/** The counters of one target, as agents keep them per interval and the coordinator sums them. */
+export type TargetCounts = Omit<TargetInterval, "histogram">;

@@ -1,34 +1,15 @@
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { InvalidInputError } from "@parallax/protocol";
 import { loadRecording, readRecording } from "../src/index.js";
+import { fixture, issuesOf, useTempDir } from "./support.js";
 
-const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "parallax-read-"));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function issuesOf(promise: Promise<unknown>): Promise<unknown[]> {
-  const error = await promise.then(
-    () => assert.fail("expected an InvalidInputError"),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof InvalidInputError);
-  return [...error.issues];
-}
+const dir = useTempDir("read");
 
 describe("readRecording and loadRecording", () => {
   it("detect the format of an unknown extension and honour an explicit one", async () => {
-    const file = join(dir, "traffic.log");
+    const file = join(dir(), "traffic.log");
     await copyFile(fixture("sample.jsonl"), file);
     assert.equal((await loadRecording(file)).format, "jsonl");
     assert.equal((await loadRecording(file, { format: "jsonl" })).requests.length, 3);
@@ -37,7 +18,7 @@ describe("readRecording and loadRecording", () => {
   });
 
   it("report a missing file", async () => {
-    const file = join(dir, "rec.har");
+    const file = join(dir(), "rec.har");
     assert.deepEqual(await issuesOf(loadRecording(file)), [{ file, message: "file not found" }]);
     const read = (async () => {
       for await (const _ of readRecording(file)) assert.fail("nothing to read");
@@ -46,16 +27,16 @@ describe("readRecording and loadRecording", () => {
   });
 
   it("report a directory", async () => {
-    const file = join(dir, "folder.har");
+    const file = join(dir(), "folder.har");
     await mkdir(file);
     assert.deepEqual(await issuesOf(loadRecording(file)), [{ file, message: "is a directory, not a recording file" }]);
   });
 
   it("treat an empty recording as an error when loading it whole", async () => {
-    const har = join(dir, "empty.har");
+    const har = join(dir(), "empty.har");
     await writeFile(har, JSON.stringify({ log: { version: "1.2", entries: [] } }));
     assert.deepEqual(await issuesOf(loadRecording(har)), [{ file: har, message: "the recording holds no requests" }]);
-    const jsonl = join(dir, "blank.jsonl");
+    const jsonl = join(dir(), "blank.jsonl");
     await writeFile(jsonl, "\n\n  \n");
     assert.deepEqual(await issuesOf(loadRecording(jsonl)), [{ file: jsonl, message: "the recording holds no requests" }]);
     let streamed = 0;
