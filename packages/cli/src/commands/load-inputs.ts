@@ -24,6 +24,13 @@ export async function loadInputs(file: string | undefined, flags: RunFlags, io: 
 function withTimeout(scenario: Scenario, text: string): Scenario {
   const timeoutMs = parseDuration(text);
   if (timeoutMs === undefined || timeoutMs <= 0) throw new InvalidInputError([{ location: "--timeout", message: `invalid duration "${text}" (use e.g. 500ms, 10s)` }]);
-  const targets = Object.fromEntries(Object.entries(scenario.targets).map(([name, spec]) => [name, spec && { ...spec, timeoutMs }]));
-  return { ...scenario, targets: targets as unknown as Scenario["targets"] };
+  const { production, candidate, secondary } = scenario.targets;
+  return {
+    ...scenario,
+    targets: {
+      production: { ...production, timeoutMs },
+      candidate: { ...candidate, timeoutMs },
+      ...(secondary === undefined ? {} : { secondary: { ...secondary, timeoutMs } }),
+    },
+  };
 }
