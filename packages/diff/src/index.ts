@@ -13,3 +13,4 @@ export { formatKey, formatPath, type PathSegment } from "./path.js";
 export { NOT_JSON, parseJsonBody } from "./body.js";
 export { encodeBody, MAX_EXEMPLAR_DIFFERENCES } from "./exemplar.js";
 export { mergeReservoirs, reservoirSlot } from "./reservoir.js";
+export { COMPARISONS, createComparison, validateComparisonRule, type Comparison, type ComparisonKind, type ComparisonResult, type ComparisonRule, type MlDiffKind } from "./ml/index.js";
