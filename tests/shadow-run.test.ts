@@ -101,7 +101,7 @@ describe("shadow run against ground-truth targets (2 local agents, with a second
 
   it("never lets the planted secret out: not to targets, files, stdout, stderr or logs", async () => {
     const files = await readTree(join(dir.path, "out"));
-    assert.deepEqual(files.map((f) => f.file.slice(dir.path.length + 5)).sort(), ["candidate.hgrm", "production.hgrm", "report.json", "report.md", "secondary.hgrm"]);
+    assert.deepEqual(files.map((f) => f.file.slice(dir.path.length + 5)).sort(), ["candidate.hgrm", "candidate.hlog", "production.hgrm", "production.hlog", "report.json", "report.md", "secondary.hgrm", "secondary.hlog"]);
     for (const { file, content } of files) assert.ok(!content.includes(SECRET), `secret in ${file}`);
     assert.ok(!run.stdout.includes(SECRET), "secret on stdout");
     assert.ok(!run.stderr.includes(SECRET), "secret on stderr");

@@ -1,4 +1,4 @@
-import { systemClock, warmUpHttpClient, type Clock } from "@parallax/engine";
+import { LoopDelaySampler, systemClock, warmUpHttpClient, type Clock } from "@parallax/engine";
 import {
   PROTOCOL_VERSION,
   SUBJECTS,
@@ -9,6 +9,7 @@ import {
   type MessageOf,
   type Payload,
 } from "@parallax/protocol";
+import { decodeHistogram } from "@parallax/metrics";
 import { parseJsonl } from "@parallax/recording";
 import { resolveShippedScenario, type Scenario } from "@parallax/scenario";
 import type { Bus, BusMessage, Subscription } from "@parallax/transport";
@@ -40,6 +41,8 @@ export interface AgentOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Host load per core, for `parallax agents` (the CLI passes the OS's; absent: not reported). */
   readonly hostLoad?: () => number;
+  /** CPU time this process has used, µs (the CLI passes `process.cpuUsage`); absent: not reported. */
+  readonly cpuUsage?: () => { readonly user: number; readonly system: number };
 }
 
 interface Active {
@@ -54,6 +57,11 @@ interface Active {
   /** Snapshots are appended strictly in order; each waits for the previous. */
   publishing: Promise<void>;
   started: boolean;
+  /** The shared start instant on this agent's monotonic clock, and where the last snapshot's window ended. */
+  startAt: number;
+  windowFromMs: number;
+  readonly loopDelay: LoopDelaySampler;
+  cpu: { readonly at: number; readonly micros: number } | undefined;
 }
 
 /**
@@ -181,6 +189,7 @@ export class Agent {
       await warmUpHttpClient();
       const recording = parseJsonl(bundle.recording, `bundle ${m.bundle.digest.slice(0, 12)}`);
       const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? httpTargetFactory, checked);
+      warmUpSnapshots(run, this.#o.id);
       const control = this.#o.bus.subscribe(SUBJECTS.runControl(m.runId), (c) => this.#onRunControl(c));
       const leaseTimer = setInterval(() => this.#checkLease(), LEASE_CHECK_MS);
       leaseTimer.unref();
@@ -194,6 +203,10 @@ export class Agent {
         seq: 0,
         publishing: Promise.resolve(),
         started: false,
+        startAt: 0,
+        windowFromMs: 0,
+        loopDelay: new LoopDelaySampler(this.#clock),
+        cpu: undefined,
       };
       this.#to("ready");
       this.#log.info({ runId: m.runId, planned: run.planned }, "ready");
@@ -251,6 +264,9 @@ export class Agent {
     this.#to("running");
     const { run, abort } = active;
     const startAt = this.#clock.now() + (startAtWall - this.#clock.wallNow());
+    active.startAt = startAt;
+    active.loopDelay.start();
+    active.cpu = this.#cpuNow();
     const snapshots = setInterval(() => this.#snapshot(active, false), SNAPSHOT_MS);
     try {
       const result = await run.run(this.#clock, startAt, abort.signal);
@@ -261,9 +277,25 @@ export class Agent {
       clearInterval(snapshots);
       this.#to("finishing");
       this.#snapshot(active, true);
+      active.loopDelay.stop();
       await active.publishing;
       await this.#release();
     }
+  }
+
+  #cpuNow(): { readonly at: number; readonly micros: number } | undefined {
+    const usage = this.#o.cpuUsage?.();
+    return usage ? { at: this.#clock.now(), micros: usage.user + usage.system } : undefined;
+  }
+
+  /** The generator's own health over the interval: event-loop delay and the CPU time it burnt. */
+  #generator(active: Active): Payload<"parallax.v1.snapshot">["generator"] {
+    const eventLoopDelay = active.loopDelay.takeDelta();
+    const previous = active.cpu;
+    const now = this.#cpuNow();
+    active.cpu = now;
+    if (!previous || !now) return { eventLoopDelay, cpuMicros: 0, wallMs: 0 };
+    return { eventLoopDelay, cpuMicros: now.micros - previous.micros, wallMs: now.at - previous.at };
   }
 
   #checkLease(): void {
@@ -278,6 +310,10 @@ export class Agent {
     const { run } = active;
     const data = run.sink.take();
     const seq = active.seq++;
+    const toMs = this.#clock.now() - active.startAt;
+    const window = { fromMs: active.windowFromMs, toMs };
+    active.windowFromMs = toMs;
+    const generator = this.#generator(active);
     const payload: Payload<"parallax.v1.snapshot"> = {
       runId: run.runId,
       agentId: this.#o.id,
@@ -290,6 +326,9 @@ export class Agent {
       diff: data.diff,
       skipped: data.skipped,
       scheduler: data.scheduler,
+      window,
+      ...(Object.keys(data.phases).length ? { phases: data.phases } : {}),
+      ...(generator ? { generator } : {}),
     };
     const bytes = withinMessageLimit(payload);
     const subject = SUBJECTS.snapshots(run.runId, this.#o.id);
@@ -321,6 +360,33 @@ export class Agent {
     active.control.unsubscribe();
     await active.run.close();
     if (this.#state !== "idle") this.#to("idle");
+  }
+}
+
+/**
+ * The first snapshot pays for compiling its code paths (schema validation, histogram encoding and,
+ * in a local run, the coordinator's decoding in this same process): some 15 ms that would delay
+ * the sends due at that moment. Pay it before the start instant instead, on an empty interval.
+ */
+function warmUpSnapshots(run: PreparedRun, agentId: string): void {
+  const data = run.sink.take();
+  const payload: Payload<"parallax.v1.snapshot"> = {
+    runId: run.runId,
+    agentId,
+    epoch: run.epoch,
+    seq: 0,
+    final: false,
+    done: 0,
+    planned: run.planned,
+    targets: data.targets,
+    diff: data.diff,
+    skipped: data.skipped,
+    scheduler: data.scheduler,
+    window: { fromMs: 0, toMs: 0 },
+  };
+  const decoded = decodeMessage(encodeMessage("parallax.v1.snapshot", payload));
+  if (decoded.ok && decoded.message.type === "parallax.v1.snapshot") {
+    for (const t of Object.values(decoded.message.targets)) if (t) decodeHistogram(t.histogram);
   }
 }
 

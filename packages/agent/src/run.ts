@@ -1,5 +1,5 @@
 import { Comparator } from "@parallax/diff";
-import { HttpTarget, IntervalSink, prepareRequests, runOpenLoop, type Clock, type Target } from "@parallax/engine";
+import { HttpTarget, IntervalSink, prepareRequests, runClosedLoop, runOpenLoop, type ClosedTarget, type Clock, type PreparedRequest, type Target } from "@parallax/engine";
 import { TARGET_NAMES, type RecordedRequest, type TargetName } from "@parallax/protocol";
 import { planForRecording, segmentSize, type Plan, type Scenario, type Segment, type TargetSpec } from "@parallax/scenario";
 
@@ -27,7 +27,8 @@ export class PreparedRun {
   readonly planned: number;
   readonly sink: IntervalSink;
   readonly #targets: Target[];
-  readonly #requests;
+  readonly #closedTargets: ClosedTarget[];
+  readonly #requests: PreparedRequest[];
 
   constructor(
     readonly runId: string,
@@ -42,9 +43,15 @@ export class PreparedRun {
     this.planned = segmentSize(segment, this.plan.total);
     this.#requests = prepareRequests(recording, { runId, allowUnsafeProduction: scenario.compare.allowUnsafeProduction });
     this.#targets = [];
+    this.#closedTargets = [];
     for (const name of TARGET_NAMES) {
       const spec = scenario.targets[name];
-      if (spec) this.#targets.push(createTarget(name, spec, scenario, pinnedAddresses.get(name)));
+      if (!spec) continue;
+      const addresses = pinnedAddresses.get(name);
+      // The closed model drives its own connections (autocannon); the open model sends through Targets.
+      if (this.plan.kind === "closed") {
+        this.#closedTargets.push({ name, url: spec.url, timeoutMs: spec.timeoutMs, headers: spec.headers, ...(addresses ? { addresses } : {}) });
+      } else this.#targets.push(createTarget(name, spec, scenario, addresses));
     }
     const comparator = new Comparator({
       ignore: scenario.compare.ignore,
@@ -55,11 +62,25 @@ export class PreparedRun {
     });
     this.sink = new IntervalSink(
       comparator,
-      this.#targets.map((t) => t.name),
+      TARGET_NAMES.filter((name) => scenario.targets[name] !== undefined),
     );
   }
 
   run(clock: Clock, startAt: number, signal: AbortSignal) {
+    if (this.plan.kind === "closed") {
+      return runClosedLoop({
+        // The connections are split exactly like the request sequence: the shares add up to the whole.
+        connections: segmentSize(this.segment, this.plan.connections),
+        durationMs: this.plan.durationMs,
+        requests: this.#requests,
+        segment: this.segment,
+        targets: this.#closedTargets,
+        sink: this.sink,
+        clock,
+        startAt,
+        signal,
+      });
+    }
     return runOpenLoop({
       plan: this.plan,
       segment: this.segment,

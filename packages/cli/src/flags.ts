@@ -7,10 +7,19 @@ export interface RunFlags {
   readonly production?: string;
   readonly candidate?: string;
   readonly secondary?: string;
+  readonly load?: string;
   readonly rate?: string;
   readonly duration?: string;
+  readonly stages?: string;
+  readonly startRate?: string;
+  readonly stepRate?: string;
+  readonly maxRate?: string;
+  readonly stepDuration?: string;
+  readonly sloP99?: string;
+  readonly sloErrorRate?: string;
   readonly speed?: string;
   readonly maxGap?: string;
+  readonly connections?: string;
   readonly ignore?: string[];
   readonly tolerance?: string;
   readonly relativeTolerance?: string;
@@ -68,19 +77,24 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
     if (url === undefined) continue;
     set(`targets.${name}.url`, url, `--${name}`);
   }
-  if (flags.rate !== undefined && flags.speed !== undefined) {
-    issues.push({ location: "--rate/--speed", message: "choose one: --rate (fixed arrival rate) or --speed (original timing)" });
-  }
+  const model = loadModelOf(flags, issues);
   // Choosing a model by flag replaces the file's whole load section: its keys belong to the other model.
-  if (flags.rate !== undefined) {
-    set("load", { model: "constant" }, "--rate");
-    num("load.rate", flags.rate, "--rate");
-  } else if (flags.speed !== undefined) {
-    set("load", { model: "replay" }, "--speed");
-    num("load.speed", flags.speed, "--speed");
-  }
+  if (model !== undefined) set("load", { model: model.name }, model.flag);
+  num("load.rate", flags.rate, "--rate");
+  num("load.speed", flags.speed, "--speed");
+  num("load.startRate", flags.startRate, "--start-rate");
+  num("load.stepRate", flags.stepRate, "--step-rate");
+  num("load.maxRate", flags.maxRate, "--max-rate");
+  num("load.connections", flags.connections, "--connections");
   if (flags.duration !== undefined) set("load.duration", flags.duration, "--duration");
   if (flags.maxGap !== undefined) set("load.maxGap", flags.maxGap, "--max-gap");
+  if (flags.stepDuration !== undefined) set("load.stepDuration", flags.stepDuration, "--step-duration");
+  if (flags.sloP99 !== undefined) set("load.slo.p99", flags.sloP99, "--slo-p99");
+  num("load.slo.errorRate", flags.sloErrorRate, "--slo-error-rate");
+  if (flags.stages !== undefined) {
+    const stages = parseStages(flags.stages, issues);
+    if (stages !== undefined) set("load.stages", stages, "--stages");
+  }
   if (flags.ignore?.length) set("compare.ignore", flags.ignore, "--ignore");
   if (flags.tolerance !== undefined || flags.relativeTolerance !== undefined) {
     set("compare.tolerance", {}, "--tolerance");
@@ -94,6 +108,49 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
   num("thresholds.maxLatencyRatio", flags.maxLatencyRatio, "--max-latency-ratio");
   if (issues.length) throw new InvalidInputError(issues);
   return { overrides, sources };
+}
+
+/** The flags that imply a model when --load is not given, each with the model it implies. */
+const IMPLYING_FLAGS: ReadonlyArray<readonly [keyof RunFlags, string, string]> = [
+  ["rate", "--rate", "constant"],
+  ["stages", "--stages", "ramp"],
+  ["stepRate", "--step-rate", "steps"],
+  ["maxRate", "--max-rate", "steps"],
+  ["stepDuration", "--step-duration", "steps"],
+  ["sloP99", "--slo-p99", "steps"],
+  ["sloErrorRate", "--slo-error-rate", "steps"],
+  ["speed", "--speed", "replay"],
+  ["maxGap", "--max-gap", "replay"],
+  ["connections", "--connections", "closed"],
+];
+
+/** The model the flags choose: --load, or the one model the other load flags imply (two is a mistake). */
+function loadModelOf(flags: RunFlags, issues: Issue[]): { readonly name: string; readonly flag: string } | undefined {
+  if (flags.load !== undefined) return { name: flags.load, flag: "--load" };
+  const implied = IMPLYING_FLAGS.filter(([key]) => flags[key] !== undefined);
+  const models = [...new Set(implied.map(([, , model]) => model))];
+  if (models.length > 1) {
+    const which = models.map((m) => `${implied.filter(([, , x]) => x === m).map(([, flag]) => flag).join("/")} (${m})`).join(" and ");
+    issues.push({ location: implied.map(([, flag]) => flag).join(", "), message: `these flags belong to different load models: ${which}; choose one, or name it with --load` });
+    return undefined;
+  }
+  const first = implied[0];
+  return first === undefined ? undefined : { name: first[2], flag: first[1] };
+}
+
+/** `100:30s,500:1m` → [{ rate: 100, duration: "30s" }, ...]; durations are checked by the scenario schema. */
+function parseStages(text: string, issues: Issue[]): Array<{ rate: number; duration: string }> | undefined {
+  const stages: Array<{ rate: number; duration: string }> = [];
+  for (const part of text.split(",")) {
+    const match = /^\s*([^:\s]+)\s*:\s*(\S+)\s*$/.exec(part);
+    const rate = match ? Number(match[1]) : Number.NaN;
+    if (!match || !Number.isFinite(rate)) {
+      issues.push({ location: "--stages", message: `expected RATE:DURATION stages separated by commas (e.g. 100:30s,500:1m), got "${part.trim()}"` });
+      return undefined;
+    }
+    stages.push({ rate, duration: match[2] as string });
+  }
+  return stages;
 }
 
 export function collect(value: string, previous: string[] | undefined): string[] {

@@ -23,6 +23,8 @@ export async function runLocal(options: Omit<CoordinatorOptions, "bus" | "mode" 
         host: hostname(),
         pid: process.pid,
         env: process.env,
+        // One process hosts every local agent: each reports the process's CPU, which is the generator's.
+        cpuUsage: () => process.cpuUsage(),
       }),
   );
   for (const agent of agents) agent.start();

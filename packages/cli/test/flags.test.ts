@@ -37,9 +37,37 @@ it("rejects non-numbers and --rate with --speed, naming the flags", () => {
       assert.ok(error instanceof InvalidInputError);
       assert.deepEqual(
         error.issues.map((i) => i.location),
-        ["--rate/--speed", "--rate", "--max-error-rate"],
+        ["--rate, --speed", "--rate", "--max-error-rate"],
       );
       return true;
     },
   );
+});
+
+it("builds each load model from its flags, implied or named with --load", () => {
+  assert.deepEqual(
+    flagsToOverrides({ load: "steps", startRate: "100", stepRate: "50", maxRate: "400", stepDuration: "3s", sloP99: "100ms", sloErrorRate: "0.01" }).overrides,
+    { load: { model: "steps", startRate: 100, stepRate: 50, maxRate: 400, stepDuration: "3s", slo: { p99: "100ms", errorRate: 0.01 } } },
+  );
+  assert.deepEqual(flagsToOverrides({ connections: "64", duration: "30s" }).overrides, { load: { model: "closed", connections: 64, duration: "30s" } });
+  assert.deepEqual(flagsToOverrides({ stages: "100:30s, 500:1m", startRate: "10" }).overrides, {
+    load: { model: "ramp", startRate: 10, stages: [{ rate: 100, duration: "30s" }, { rate: 500, duration: "1m" }] },
+  });
+  assert.equal(flagsToOverrides({ sloP99: "1s", load: "steps" }).sources["load.slo.p99"], "--slo-p99");
+});
+
+it("refuses flags of two load models and malformed stages, naming the flags", () => {
+  const locations = (flags: Parameters<typeof flagsToOverrides>[0]) => {
+    try {
+      flagsToOverrides(flags);
+    } catch (error) {
+      assert.ok(error instanceof InvalidInputError);
+      return error.issues.map((i) => `${i.location}: ${i.message}`);
+    }
+    return assert.fail("expected an error");
+  };
+  assert.deepEqual(locations({ connections: "8", stepRate: "5" }), [
+    "--step-rate, --connections: these flags belong to different load models: --step-rate (steps) and --connections (closed); choose one, or name it with --load",
+  ]);
+  assert.deepEqual(locations({ stages: "100/30s" }), ['--stages: expected RATE:DURATION stages separated by commas (e.g. 100:30s,500:1m), got "100/30s"']);
 });

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { summarize } from "@parallax/diff";
-import { encodeHistogram, latencySummaryMs } from "@parallax/metrics";
+import { createTally, summarize } from "@parallax/diff";
+import { emptyHistogramEncoded, encodeHistogram, latencySummaryMs, type LoggedInterval } from "@parallax/metrics";
 import {
   InfrastructureError,
   REPORT_SCHEMA_VERSION,
@@ -27,6 +27,8 @@ import {
 import { encodeJsonl } from "@parallax/recording";
 import { formatSegment, planForRecording, segmentSize, splitEvenly, toScenarioDocument, type Scenario, type Segment } from "@parallax/scenario";
 import { RequestTimeoutError, type Bus, type Subscription } from "@parallax/transport";
+import { analyseCapacity, brokenTargets } from "./capacity/analysis.js";
+import { generatorHealth } from "./generator.js";
 import { SnapshotMerger } from "./merge.js";
 import { AgentRegistry, type KnownAgent } from "./registry.js";
 import { evaluateVerdict } from "./verdict.js";
@@ -43,6 +45,8 @@ const STOP_GRACE_MS = 10_000;
 const GAP_GRACE_MS = 5000;
 /** Beyond the plan's last due time and the slowest target timeout, how long to wait for agents. */
 const FINISH_GRACE_MS = 30_000;
+/** After a step ends, how long its answers get to arrive in snapshots before the step is judged (on top of the SLO's p99). */
+const STEP_SETTLE_MS = 1500;
 
 
 export interface CoordinatorOptions {
@@ -67,6 +71,14 @@ export interface CoordinatorOptions {
   /** Aborting stops the run: agents are told to stop and the partial result is returned, status `aborted`. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: Progress) => void;
+  /** At the end: each target's latency per second of the run (for interval logs), from the shared start instant. */
+  readonly onIntervals?: (intervals: RunIntervals) => void;
+}
+
+export interface RunIntervals {
+  /** Wall-clock epoch ms of the shared start instant; interval offsets count from it. */
+  readonly startTimeMs: number;
+  readonly targets: Partial<Record<TargetName, LoggedInterval[]>>;
 }
 
 /**
@@ -109,6 +121,13 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   const segments = new Map<string, Segment>();
   const endStates = new Map<string, AgentResult["state"]>();
   let status: RunStatus = "completed";
+  // Monotonic instant the agents start at; a step run that found every knee stops early, by design.
+  let startInstant = clock.now();
+  let decidedSteps = 0;
+  let capacityStopAtMs: number | undefined;
+  let capacityStop: "slo-broken" | undefined;
+  let endedAt = clock.now();
+  let startWall: number | undefined;
   const cleanup = async () => {
     for (const s of subscriptions.splice(0)) s.unsubscribe();
     await bus.stream.purge(SUBJECTS.runSnapshots(runId)).catch(() => {});
@@ -143,18 +162,21 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
       }),
     );
     await prepareAll(bus, chosen, segments, { runId, epoch, key: bundleKey, digest, size: bytes.length, leaseMs: options.leaseMs ?? LEASE_MS, timeoutMs: options.agentsTimeoutMs });
+    warmUpMerging(runId, epoch);
     // Every agent holds its copy: the bundle (scenario, target headers included) need not stay on the server.
     await bus.blobs.delete(bundleKey).catch(() => {});
     event("prepared", `${chosen.length} agent(s) ready; plan: ${plan.description}`);
 
     const startDelayMs = options.startDelayMs ?? 250;
     const startAt = clock.wallNow() + startDelayMs;
+    startWall = startAt;
     bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.start", { runId, epoch, startAt }));
     event("started", `start instant ${new Date(startAt).toISOString()}`);
 
     const runStart = clock.now();
+    startInstant = runStart + startDelayMs;
     // Past this, an agent that still has not finished (heartbeating but stuck) is given up on.
-    const lastDueMs = plan.total > 0 ? plan.intendedOffsetMs(plan.total - 1) : 0;
+    const lastDueMs = plan.kind === "closed" ? plan.durationMs : plan.total > 0 ? plan.intendedOffsetMs(plan.total - 1) : 0;
     const slowestTimeoutMs = Math.max(...Object.values(scenario.targets).map((t) => t?.timeoutMs ?? 0));
     const deadline = runStart + startDelayMs + lastDueMs + slowestTimeoutMs + FINISH_GRACE_MS;
     const finalSeenAt = new Map<string, number>();
@@ -196,6 +218,24 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
             status = "aborted";
             event("aborted", `run aborted: agent ${agent.name} lost and --on-agent-loss is abort; agents told to stop`);
             bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "agent lost" }));
+          }
+        }
+      }
+      if (scenario.load.model === "steps" && stopRequestedAt === undefined) {
+        // Judge each step once its answers are in; stop when every target has broken the SLO.
+        const offset = now - startInstant;
+        const settle = (scenario.load.slo.p99Ms ?? 0) + STEP_SETTLE_MS;
+        const decided = plan.phases.filter((p) => p.endMs + settle <= offset).length;
+        if (decided > decidedSteps) {
+          decidedSteps = decided;
+          const judged = ["production", "candidate"] as const;
+          const broken = brokenTargets({ phases: plan.phases, merged: merger.phases, slo: scenario.load.slo, targets: judged }, decided);
+          if (judged.every((name) => broken.includes(name)) && decided < plan.phases.length) {
+            stopRequestedAt = now;
+            capacityStopAtMs = offset;
+            capacityStop = "slo-broken";
+            event("capacity-stop", `every target broke its SLO by step ${decided} (${plan.phases[decided - 1]?.offeredRps}/s): stopping the step run`);
+            bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "capacity found" }));
           }
         }
       }
@@ -243,6 +283,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     throw error;
   }
   clearInterval(leaseTimer);
+  endedAt = clock.now();
   await cleanup();
 
   for (const agent of chosen) {
@@ -255,7 +296,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   for (const agent of chosen) {
     const progress = merger.agents.get(agent.id);
     const segment = segments.get(agent.id);
-    if (status === "aborted" || endStates.get(agent.id) === "lost" || !progress?.final || !segment) continue;
+    if (status === "aborted" || capacityStop !== undefined || endStates.get(agent.id) === "lost" || !progress?.final || !segment) continue;
     const planned = segmentSize(segment, plan.total);
     if (progress.done < planned) {
       // It finished early without being asked to (lease lost, stopped by its operator).
@@ -264,32 +305,47 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
       event("agent-stopped", `agent ${agent.name} stopped early: ${planned - progress.done} requests of its segment were never sent`, agent.id);
     }
   }
+  if (options.onIntervals) {
+    const intervals: Partial<Record<TargetName, LoggedInterval[]>> = {};
+    for (const [name, merged] of merger.targets) intervals[name] = merged.timeline.intervals();
+    options.onIntervals({ startTimeMs: Math.round(startWall ?? clock.wallNow()), targets: intervals });
+  }
   return buildResult();
 
   function buildResult(): RunResult {
+    // Throughput is over the time load was offered: the closed model's duration, else start to finish.
+    const measuredMs = plan.kind === "closed" ? plan.durationMs : Math.max(1, endedAt - startInstant);
     const targets: Partial<Record<TargetName, TargetResult>> = {};
     for (const name of TARGET_NAMES) {
       const spec = scenario.targets[name];
-      if (spec) targets[name] = targetResult(spec.url, merger.targets.get(name));
+      if (spec) targets[name] = targetResult(spec.url, merger.targets.get(name), measuredMs);
     }
     const diff = summarize(merger.diff, scenario.compare.noise);
     const production = targets.production as TargetResult;
     const candidate = targets.candidate as TargetResult;
-    const verdict = evaluateVerdict(scenario.thresholds, { production, candidate }, diff);
+    const verdict = evaluateVerdict(scenario.thresholds, { production, candidate }, diff, { paired: plan.kind === "open" });
     const agents: AgentResult[] = chosen.map((agent) => {
       const p = merger.agents.get(agent.id);
       const segment = segments.get(agent.id);
+      const planned = segment ? segmentSize(segment, plan.total) : 0;
+      const requests = p?.done ?? 0;
+      const late = p?.late ?? 0;
       return {
         id: agent.name,
         state: endStates.get(agent.id) ?? (status === "aborted" ? "stopped" : "completed"),
         segment: segment ? formatSegment(segment) : "",
-        planned: segment ? segmentSize(segment, plan.total) : 0,
-        requests: p?.done ?? 0,
-        late: p?.late ?? 0,
+        planned,
+        requests,
+        late,
         maxLagMs: Math.round((p?.maxLagMs ?? 0) * 1000) / 1000,
         snapshots: p?.snapshots ?? 0,
+        // A step run stopped on purpose skipped its remaining steps; nothing was dropped.
+        ...(p ? { generator: generatorHealth(p.generator, late, capacityStop ? 0 : Math.max(0, planned - requests)) } : {}),
       };
     });
+    const warnings = agents
+      .filter((a) => a.generator?.bottleneck)
+      .map((a) => `the load generator on agent ${a.id} was the bottleneck (${a.generator?.reasons.join("; ")}): latency figures include its delay and are not trustworthy; lower the rate or add agents`);
     const reasons = [...verdict.reasons];
     if (status === "aborted") reasons.unshift("run aborted before completion: figures are partial");
     for (const a of agents) {
@@ -308,21 +364,49 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
         scenario: scenario.file ? { name: scenario.name, file: scenario.file } : { name: scenario.name },
         traffic: { file: options.recording.file, format: options.recording.format, requests: options.recording.requests.length },
         load: plan.description,
+        loadModel: scenario.load.model,
         planned: plan.total,
         agents,
         events,
       },
       targets: { ...targets, production, candidate },
       diff,
-      verdict: { pass: verdict.pass && status === "completed", reasons, checks: verdict.checks },
+      verdict: { pass: verdict.pass && status === "completed", reasons, checks: verdict.checks, warnings },
       skipped: { count: skippedCount, reasons: { ...merger.skipped } },
+      ...(scenario.load.model === "steps"
+        ? {
+            capacity: analyseCapacity({
+              phases: plan.phases,
+              merged: merger.phases,
+              slo: scenario.load.slo,
+              targets: TARGET_NAMES.filter((name) => scenario.targets[name] !== undefined),
+              stoppedAtMs: capacityStopAtMs ?? (status === "aborted" ? endedAt - startInstant : undefined),
+              stopped: capacityStop ?? (status === "aborted" ? "interrupted" : "all-steps"),
+            }),
+          }
+        : {}),
     };
   }
 }
 
-function targetResult(url: string, merged: ReturnType<SnapshotMerger["targets"]["get"]>): TargetResult {
+const NO_LATENCY = Object.freeze({ p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, min: 0 });
+
+function targetResult(url: string, merged: ReturnType<SnapshotMerger["targets"]["get"]>, measuredMs: number): TargetResult {
   if (!merged) {
-    return { url, requests: 0, responses: 0, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: {}, latencyMs: { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, min: 0 }, histogram: "" };
+    return {
+      url,
+      requests: 0,
+      responses: 0,
+      errors: 0,
+      transportErrors: 0,
+      errorKinds: {},
+      statusCodes: {},
+      latencyMs: NO_LATENCY,
+      histogram: "",
+      serviceTimeMs: NO_LATENCY,
+      serviceHistogram: "",
+      throughputRps: 0,
+    };
   }
   return {
     url,
@@ -334,6 +418,9 @@ function targetResult(url: string, merged: ReturnType<SnapshotMerger["targets"][
     statusCodes: merged.statusCodes,
     latencyMs: latencySummaryMs(merged.latency),
     histogram: encodeHistogram(merged.latency),
+    serviceTimeMs: latencySummaryMs(merged.service),
+    serviceHistogram: encodeHistogram(merged.service),
+    throughputRps: Math.round((merged.responses * 1000 * 1000) / measuredMs) / 1000,
   };
 }
 
@@ -403,6 +490,33 @@ async function prepareAll(bus: Bus, agents: readonly KnownAgent[], segments: Rea
     bus.publish(SUBJECTS.runControl(p.runId), encodeMessage("parallax.v1.stop", { runId: p.runId, epoch: p.epoch, reason: "prepare failed" }));
     throw new InfrastructureError(failures.join("\n"));
   }
+}
+
+/**
+ * The first merge pays for compiling its code paths (some 12 ms). In a local run the coordinator
+ * shares its event loop with the agents, so pay it before the start instant, on a throwaway merger.
+ */
+function warmUpMerging(runId: string, epoch: number): void {
+  const empty = emptyHistogramEncoded();
+  const counts = { requests: 1, responses: 1, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: { "200": 1 }, histogram: empty, service: empty };
+  const snapshot = encodeMessage("parallax.v1.snapshot", {
+    runId,
+    agentId: "warm-up",
+    epoch,
+    seq: 0,
+    final: false,
+    done: 1,
+    planned: 1,
+    targets: { production: counts, candidate: counts },
+    diff: createTally(),
+    skipped: {},
+    scheduler: { late: 0, maxLagMs: 0, dispatched: 1, lag: empty },
+    window: { fromMs: 0, toMs: 1000 },
+    phases: { "0": { production: { requests: 1, responses: 1, errors: 0, completed: 1, latencySumMicros: 1, histogram: empty } } },
+    generator: { eventLoopDelay: empty, cpuMicros: 0, wallMs: 1000 },
+  });
+  const decoded = decodeMessage(snapshot);
+  if (decoded.ok && decoded.message.type === "parallax.v1.snapshot") new SnapshotMerger(runId, epoch, { exemplars: 1 }).add(decoded.message);
 }
 
 function delay(ms: number): Promise<void> {

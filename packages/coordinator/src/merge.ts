@@ -1,8 +1,28 @@
 import { createTally, mergeTally } from "@parallax/diff";
-import { addHistogram, createLatencyHistogram, decodeHistogram, type LatencyHistogram } from "@parallax/metrics";
-import { addCounts, type DiffTally, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
+import { LatencyTimeline, addHistogram, createLatencyHistogram, decodeHistogram, type LatencyHistogram } from "@parallax/metrics";
+import { addCounts, type DiffTally, type PhaseInterval, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
 
-export type MergedTarget = TargetCounts & { readonly latency: LatencyHistogram };
+export type MergedTarget = TargetCounts & {
+  readonly latency: LatencyHistogram;
+  readonly service: LatencyHistogram;
+  /** Per second of the run, for the interval log. */
+  readonly timeline: LatencyTimeline;
+};
+
+/** One capacity step of one target, summed over agents. */
+export type MergedPhase = Omit<PhaseInterval, "histogram"> & { readonly latency: LatencyHistogram };
+
+/** The load generator's own health, summed over an agent's snapshots. */
+export interface GeneratorProgress {
+  /** Sends made on a schedule, and how far each left behind its intended instant (µs). */
+  dispatched: number;
+  readonly lag: LatencyHistogram;
+  readonly loopDelay: LatencyHistogram;
+  cpuMicros: number;
+  wallMs: number;
+  /** Busiest interval: CPU time over wall time (1 = one core fully used). */
+  cpuPeak: number;
+}
 
 export interface AgentProgress {
   readonly agentId: string;
@@ -14,6 +34,7 @@ export interface AgentProgress {
   /** Highest seq merged, and whether the final snapshot arrived. */
   lastSeq: number;
   final: boolean;
+  readonly generator: GeneratorProgress;
 }
 
 /**
@@ -26,6 +47,8 @@ export class SnapshotMerger {
   readonly diff: DiffTally = createTally();
   readonly skipped: Record<string, number> = {};
   readonly agents = new Map<string, AgentProgress>();
+  /** Capacity steps by index, then target. */
+  readonly phases = new Map<number, Map<TargetName, MergedPhase>>();
   readonly #seen = new Set<string>();
   /** Agents declared lost: what they send afterwards is not counted (their share was reported as never sent). */
   readonly #fenced = new Set<string>();
@@ -44,12 +67,12 @@ export class SnapshotMerger {
     return this.#duplicates;
   }
 
-  /** Returns false when the snapshot was a duplicate or belongs to another run or epoch. */
   /** Stop counting an agent's snapshots from now on. */
   fence(agentId: string): void {
     this.#fenced.add(agentId);
   }
 
+  /** Returns false when the snapshot was a duplicate or belongs to another run or epoch. */
   add(s: Snapshot): boolean {
     if (s.runId !== this.runId || s.epoch !== this.epoch || this.#fenced.has(s.agentId)) return false;
     const key = `${s.agentId}\u0000${s.seq}`;
@@ -58,10 +81,18 @@ export class SnapshotMerger {
       return false;
     }
     // Decode first: a snapshot that cannot be decoded must change nothing, not half the totals.
-    const histograms = new Map<TargetName, LatencyHistogram>();
+    const histograms = new Map<TargetName, { latency: LatencyHistogram; service: LatencyHistogram | undefined }>();
     for (const [name, t] of Object.entries(s.targets) as Array<[TargetName, Snapshot["targets"][TargetName]]>) {
-      if (t) histograms.set(name, decodeHistogram(t.histogram));
+      if (t) histograms.set(name, { latency: decodeHistogram(t.histogram), service: t.service === undefined ? undefined : decodeHistogram(t.service) });
     }
+    const phases: Array<[number, TargetName, PhaseInterval, LatencyHistogram]> = [];
+    for (const [index, byTarget] of Object.entries(s.phases ?? {})) {
+      for (const [name, p] of Object.entries(byTarget) as Array<[TargetName, PhaseInterval | undefined]>) {
+        if (p) phases.push([Number(index), name, p, decodeHistogram(p.histogram)]);
+      }
+    }
+    const lag = s.scheduler.lag === undefined ? undefined : decodeHistogram(s.scheduler.lag);
+    const loopDelay = s.generator === undefined ? undefined : decodeHistogram(s.generator.eventLoopDelay);
     this.#seen.add(key);
     const agent = this.#agent(s.agentId);
     agent.snapshots++;
@@ -69,6 +100,15 @@ export class SnapshotMerger {
     agent.planned = s.planned;
     agent.late += s.scheduler.late;
     agent.maxLagMs = Math.max(agent.maxLagMs, s.scheduler.maxLagMs);
+    const generator = agent.generator;
+    generator.dispatched += s.scheduler.dispatched ?? 0;
+    if (lag) addHistogram(generator.lag, lag);
+    if (loopDelay) addHistogram(generator.loopDelay, loopDelay);
+    if (s.generator && s.generator.wallMs > 0) {
+      generator.cpuMicros += s.generator.cpuMicros;
+      generator.wallMs += s.generator.wallMs;
+      generator.cpuPeak = Math.max(generator.cpuPeak, s.generator.cpuMicros / 1000 / s.generator.wallMs);
+    }
     agent.lastSeq = Math.max(agent.lastSeq, s.seq);
     if (s.final) agent.final = true;
     for (const [name, t] of Object.entries(s.targets) as Array<[TargetName, Snapshot["targets"][TargetName]]>) {
@@ -80,7 +120,20 @@ export class SnapshotMerger {
       merged.transportErrors += t.transportErrors;
       addCounts(merged.errorKinds, t.errorKinds);
       addCounts(merged.statusCodes, t.statusCodes);
-      addHistogram(merged.latency, histograms.get(name) as LatencyHistogram);
+      const decoded = histograms.get(name);
+      if (!decoded) continue;
+      addHistogram(merged.latency, decoded.latency);
+      if (decoded.service) addHistogram(merged.service, decoded.service);
+      if (s.window) merged.timeline.add(s.window.toMs, decoded.latency);
+    }
+    for (const [index, name, p, histogram] of phases) {
+      const merged = this.#phase(index, name);
+      merged.requests += p.requests;
+      merged.responses += p.responses;
+      merged.errors += p.errors;
+      merged.completed += p.completed;
+      merged.latencySumMicros += p.latencySumMicros;
+      addHistogram(merged.latency, histogram);
     }
     mergeTally(this.diff, s.diff, { exemplars: this.#exemplars });
     addCounts(this.skipped, s.skipped);
@@ -103,7 +156,17 @@ export class SnapshotMerger {
   #agent(agentId: string): AgentProgress {
     let agent = this.agents.get(agentId);
     if (!agent) {
-      agent = { agentId, done: 0, planned: 0, late: 0, maxLagMs: 0, snapshots: 0, lastSeq: -1, final: false };
+      agent = {
+        agentId,
+        done: 0,
+        planned: 0,
+        late: 0,
+        maxLagMs: 0,
+        snapshots: 0,
+        lastSeq: -1,
+        final: false,
+        generator: { dispatched: 0, lag: createLatencyHistogram(), loopDelay: createLatencyHistogram(), cpuMicros: 0, wallMs: 0, cpuPeak: 0 },
+      };
       this.agents.set(agentId, agent);
     }
     return agent;
@@ -112,9 +175,30 @@ export class SnapshotMerger {
   #target(name: TargetName): MergedTarget {
     let target = this.targets.get(name);
     if (!target) {
-      target = { requests: 0, responses: 0, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: {}, latency: createLatencyHistogram() };
+      target = {
+        requests: 0,
+        responses: 0,
+        errors: 0,
+        transportErrors: 0,
+        errorKinds: {},
+        statusCodes: {},
+        latency: createLatencyHistogram(),
+        service: createLatencyHistogram(),
+        timeline: new LatencyTimeline(),
+      };
       this.targets.set(name, target);
     }
     return target;
+  }
+
+  #phase(index: number, name: TargetName): MergedPhase {
+    let byTarget = this.phases.get(index);
+    if (!byTarget) this.phases.set(index, (byTarget = new Map()));
+    let phase = byTarget.get(name);
+    if (!phase) {
+      phase = { requests: 0, responses: 0, errors: 0, completed: 0, latencySumMicros: 0, latency: createLatencyHistogram() };
+      byTarget.set(name, phase);
+    }
+    return phase;
   }
 }

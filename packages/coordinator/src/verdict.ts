@@ -15,6 +15,8 @@ export function evaluateVerdict(
   thresholds: Scenario["thresholds"],
   targets: { readonly production: TargetResult; readonly candidate: TargetResult },
   diff: DiffSummary,
+  /** `paired: false` for the closed model, which sends no pairs and so compares nothing by design. */
+  options: { readonly paired: boolean } = { paired: true },
 ): Verdict {
   const checks: VerdictCheck[] = [];
   const check = (name: string, observed: number, limit: number) => checks.push({ name, observed: round(observed), limit, pass: observed <= limit });
@@ -23,7 +25,7 @@ export function evaluateVerdict(
   if (thresholds.maxLatencyRatio !== undefined && targets.production.latencyMs.p99 > 0) {
     check("candidate p99 / production p99", targets.candidate.latencyMs.p99 / targets.production.latencyMs.p99, thresholds.maxLatencyRatio);
   }
-  const reasons = [...nothingToJudge(targets, diff), ...checks.filter((c) => !c.pass).map((c) => `${c.name} ${c.observed} exceeds ${c.limit}`)];
+  const reasons = [...(options.paired ? nothingToJudge(targets, diff) : []), ...checks.filter((c) => !c.pass).map((c) => `${c.name} ${c.observed} exceeds ${c.limit}`)];
   return { pass: reasons.length === 0, reasons, checks };
 }
 

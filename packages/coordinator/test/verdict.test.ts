@@ -13,6 +13,9 @@ const target = (requests: number, errors: number, p99: number): TargetResult => 
   statusCodes: {},
   latencyMs: { p50: 1, p90: 1, p99, p999: p99, max: p99, mean: 1, min: 1 },
   histogram: "",
+  serviceTimeMs: { p50: 1, p90: 1, p99, p999: p99, max: p99, mean: 1, min: 1 },
+  serviceHistogram: "",
+  throughputRps: 0,
 });
 const diff = (compared: number, different: number): DiffSummary => ({
   compared,

@@ -4,4 +4,6 @@ export { HttpTarget, errorKind, type HttpTargetOptions } from "./http-target.js"
 export { heldBackReason, prepareRequest, prepareRequests, type PrepareOptions } from "./prepare.js";
 export { IntervalSink, LATE_THRESHOLD_MS, type IntervalData, type Sink } from "./interval-sink.js";
 export { runOpenLoop, type OpenLoopOptions, type OpenLoopResult } from "./open-loop.js";
+export { runClosedLoop, type ClosedLoopOptions, type ClosedTarget } from "./closed-loop.js";
+export { LoopDelaySampler } from "./loop-delay.js";
 export { warmUpHttpClient } from "./warm-up.js";

@@ -1,25 +1,30 @@
-import type { Comparator} from "@parallax/diff";
+import type { Comparator } from "@parallax/diff";
 import { createTally, type Outcome, type PairInput } from "@parallax/diff";
 import { IntervalHistogram } from "@parallax/metrics";
-import type { DiffTally, TargetCounts, TargetInterval, TargetName } from "@parallax/protocol";
+import type { DiffTally, PhaseInterval, TargetCounts, TargetInterval, TargetName } from "@parallax/protocol";
 
 /** A send counts as late when it left more than this after its intended time. */
 export const LATE_THRESHOLD_MS = 10;
 
 /** What the engine reports as it runs. */
 export interface Sink {
-  /** A scheduled request was sent (to every target) `lagMs` after its intended time. */
-  dispatched(lagMs: number): void;
+  /** A scheduled request was sent (to every target) `lagMs` after its intended time; `undefined` in the closed model, which has no schedule. */
+  dispatched(lagMs: number | undefined): void;
   /** A scheduled request was held back; not sent to any target. */
   heldBack(reason: string): void;
-  sent(target: TargetName): void;
-  /** One target's answer; `latencyMicros` counts from the intended send time. */
-  response(target: TargetName, outcome: Outcome, latencyMicros: number): void;
+  /** A request left for `target`; `phase` is the capacity step of its intended instant (-1 outside step runs). */
+  sent(target: TargetName, phase: number): void;
+  /**
+   * One target's answer. `latencyMicros` counts from the intended send time, `serviceMicros` from
+   * the actual send; `completedPhase` is the step in whose window the answer arrived.
+   */
+  response(target: TargetName, outcome: Outcome, latencyMicros: number, serviceMicros: number, phase: number, completedPhase: number): void;
   /** Every target of a pair has answered (or failed). */
   pair(pair: PairInput): void;
 }
 
-type TargetCounters = TargetCounts & { readonly latency: IntervalHistogram };
+type TargetCounters = TargetCounts & { readonly latency: IntervalHistogram; readonly service: IntervalHistogram };
+type PhaseCounters = Omit<PhaseInterval, "histogram"> & { readonly latency: IntervalHistogram };
 
 /** The part of a snapshot the engine owns: deltas since the last `take`, plus cumulative progress. */
 export interface IntervalData {
@@ -27,17 +32,23 @@ export interface IntervalData {
   readonly targets: Partial<Record<TargetName, TargetInterval>>;
   readonly diff: DiffTally;
   readonly skipped: Record<string, number>;
-  readonly scheduler: { readonly late: number; readonly maxLagMs: number };
+  readonly scheduler: { readonly late: number; readonly maxLagMs: number; readonly dispatched: number; readonly lag: string };
+  /** Only steps touched in the interval, keyed by step index. */
+  readonly phases: Record<string, Partial<Record<TargetName, PhaseInterval>>>;
 }
 
 /** Accumulates per-interval deltas that the agent ships as snapshots every second. */
 export class IntervalSink implements Sink {
   readonly #comparator: Comparator;
   readonly #targets = new Map<TargetName, TargetCounters>();
+  /** Per step, per target; created on first use so a long step run ships only what moved. */
+  #phases = new Map<number, Map<TargetName, PhaseCounters>>();
   #diff: DiffTally = createTally();
   #skipped: Record<string, number> = {};
   #late = 0;
   #maxLagMs = 0;
+  #dispatched = 0;
+  readonly #lag = new IntervalHistogram();
   #done = 0;
 
   constructor(comparator: Comparator, targets: readonly TargetName[]) {
@@ -49,10 +60,14 @@ export class IntervalSink implements Sink {
     return this.#done;
   }
 
-  dispatched(lagMs: number): void {
+  dispatched(lagMs: number | undefined): void {
     this.#done++;
-    if (lagMs > LATE_THRESHOLD_MS) this.#late++;
-    if (lagMs > this.#maxLagMs) this.#maxLagMs = lagMs;
+    if (lagMs === undefined) return;
+    this.#dispatched++;
+    const lag = lagMs > 0 ? lagMs : 0;
+    this.#lag.record(lag * 1000);
+    if (lag > LATE_THRESHOLD_MS) this.#late++;
+    if (lag > this.#maxLagMs) this.#maxLagMs = lag;
   }
 
   heldBack(reason: string): void {
@@ -60,22 +75,33 @@ export class IntervalSink implements Sink {
     this.#skipped[reason] = (this.#skipped[reason] ?? 0) + 1;
   }
 
-  sent(target: TargetName): void {
+  sent(target: TargetName, phase: number): void {
     this.#counters(target).requests++;
+    if (phase >= 0) this.#phase(phase, target).requests++;
   }
 
-  response(target: TargetName, outcome: Outcome, latencyMicros: number): void {
+  response(target: TargetName, outcome: Outcome, latencyMicros: number, serviceMicros: number, phase: number, completedPhase: number): void {
     const counters = this.#counters(target);
+    const step = phase >= 0 ? this.#phase(phase, target) : undefined;
     if (outcome.ok) {
       counters.responses++;
       const status = String(outcome.status);
       counters.statusCodes[status] = (counters.statusCodes[status] ?? 0) + 1;
       if (outcome.status >= 500) counters.errors++;
       counters.latency.record(latencyMicros);
+      counters.service.record(serviceMicros);
+      if (step) {
+        step.responses++;
+        if (outcome.status >= 500) step.errors++;
+        step.latency.record(latencyMicros);
+        step.latencySumMicros += latencyMicros;
+      }
+      if (completedPhase >= 0) this.#phase(completedPhase, target).completed++;
     } else {
       counters.errors++;
       counters.transportErrors++;
       counters.errorKinds[outcome.error] = (counters.errorKinds[outcome.error] ?? 0) + 1;
+      if (step) step.errors++;
     }
   }
 
@@ -95,22 +121,34 @@ export class IntervalSink implements Sink {
         errorKinds: c.errorKinds,
         statusCodes: c.statusCodes,
         histogram: c.latency.takeDelta(),
+        service: c.service.takeDelta(),
       };
       c.requests = c.responses = c.errors = c.transportErrors = 0;
       c.errorKinds = {};
       c.statusCodes = {};
+    }
+    const phases: Record<string, Partial<Record<TargetName, PhaseInterval>>> = {};
+    for (const [index, byTarget] of this.#phases) {
+      const entry: Partial<Record<TargetName, PhaseInterval>> = {};
+      for (const [name, p] of byTarget) {
+        entry[name] = { requests: p.requests, responses: p.responses, errors: p.errors, completed: p.completed, latencySumMicros: p.latencySumMicros, histogram: p.latency.takeDelta() };
+      }
+      phases[String(index)] = entry;
     }
     const data: IntervalData = {
       done: this.#done,
       targets,
       diff: this.#diff,
       skipped: this.#skipped,
-      scheduler: { late: this.#late, maxLagMs: this.#maxLagMs },
+      scheduler: { late: this.#late, maxLagMs: this.#maxLagMs, dispatched: this.#dispatched, lag: this.#lag.takeDelta() },
+      phases,
     };
+    this.#phases = new Map();
     this.#diff = createTally();
     this.#skipped = {};
     this.#late = 0;
     this.#maxLagMs = 0;
+    this.#dispatched = 0;
     return data;
   }
 
@@ -119,8 +157,28 @@ export class IntervalSink implements Sink {
     if (!counters) this.#targets.set(target, (counters = freshCounters()));
     return counters;
   }
+
+  #phase(index: number, target: TargetName): PhaseCounters {
+    let byTarget = this.#phases.get(index);
+    if (!byTarget) this.#phases.set(index, (byTarget = new Map()));
+    let counters = byTarget.get(target);
+    if (!counters) {
+      counters = { requests: 0, responses: 0, errors: 0, completed: 0, latencySumMicros: 0, latency: new IntervalHistogram() };
+      byTarget.set(target, counters);
+    }
+    return counters;
+  }
 }
 
 function freshCounters(): TargetCounters {
-  return { requests: 0, responses: 0, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: {}, latency: new IntervalHistogram() };
+  return {
+    requests: 0,
+    responses: 0,
+    errors: 0,
+    transportErrors: 0,
+    errorKinds: {},
+    statusCodes: {},
+    latency: new IntervalHistogram(),
+    service: new IntervalHistogram(),
+  };
 }

@@ -1,11 +1,11 @@
 import type { Outcome } from "@parallax/diff";
-import { segmentIndices, type Plan, type Segment } from "@parallax/scenario";
+import { phaseAt, segmentIndices, type OpenPlan, type Phase, type Segment } from "@parallax/scenario";
 import { sleep, type Clock } from "./clock.js";
 import type { Sink } from "./interval-sink.js";
 import type { PreparedRequest, Target } from "./target.js";
 
 export interface OpenLoopOptions {
-  readonly plan: Plan;
+  readonly plan: OpenPlan;
   readonly segment: Segment;
   /** Prepared requests by recording index. */
   readonly requests: readonly PreparedRequest[];
@@ -38,7 +38,7 @@ const CATCH_UP_BATCH = 64;
  * is not possible); a send that leaves late is counted by the sink, never skipped.
  */
 export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
-  const { plan, requests, targets, sink, clock, startAt, signal } = options;
+  const { plan, requests, sink, clock, startAt, signal } = options;
   const inflight = new Set<Promise<void>>();
   let failure: unknown;
   const fail = (error: unknown) => void (failure ??= error);
@@ -64,7 +64,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
       continue;
     }
     sink.dispatched(clock.now() - due);
-    const pending = sendPair(request, due, targets, sink, clock)
+    const pending = sendPair(request, due, plan.phases.length ? plan.phaseOf(i) : -1, options, startAt)
       .catch(fail)
       .finally(() => inflight.delete(pending));
     inflight.add(pending);
@@ -89,12 +89,15 @@ async function waitUntil(clock: Clock, due: number, signal: AbortSignal): Promis
   return true;
 }
 
-async function sendPair(request: PreparedRequest, due: number, targets: readonly Target[], sink: Sink, clock: Clock): Promise<void> {
+async function sendPair(request: PreparedRequest, due: number, phase: number, options: OpenLoopOptions, startAt: number): Promise<void> {
+  const { targets, sink, clock, plan } = options;
   const outcomes = await Promise.all(
     targets.map(async (target) => {
-      sink.sent(target.name);
+      sink.sent(target.name, phase);
+      const sentAt = clock.now();
       const outcome = await target.send(request);
-      sink.response(target.name, outcome, (clock.now() - due) * 1000);
+      const now = clock.now();
+      sink.response(target.name, outcome, (now - due) * 1000, (now - sentAt) * 1000, phase, completedIn(plan.phases, now - startAt, options.signal));
       return outcome;
     }),
   );
@@ -109,4 +112,9 @@ async function sendPair(request: PreparedRequest, due: number, targets: readonly
       ? { endpoint: request.endpoint, request: request.source, production, candidate, secondary }
       : { endpoint: request.endpoint, request: request.source, production, candidate },
   );
+}
+
+/** Answers after a stop belong to no step: the stopped step's throughput counts up to the stop only. */
+function completedIn(phases: readonly Phase[], offsetMs: number, signal: AbortSignal): number {
+  return phases.length && !signal.aborted ? phaseAt(phases, offsetMs) : -1;
 }

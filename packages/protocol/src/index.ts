@@ -15,11 +15,18 @@ export {
   REPORT_SCHEMA_VERSION,
   type AgentEndState,
   type AgentResult,
+  type CapacityResult,
+  type CapacityStep,
+  type CapacityStepTarget,
+  type GeneratorHealth,
+  type PercentilesMs,
+  type UslResult,
   type DiffGroup,
   type DiffSummary,
   type LatencySummaryMs,
   type Progress,
   type RunEvent,
+  type LoadModelName,
   type RunMode,
   type RunResult,
   type RunStatus,
@@ -38,6 +45,7 @@ export {
   type Snapshot,
   type TargetCounts,
   type TargetInterval,
+  type PhaseInterval,
 } from "./messages.js";
 export { decodeExpected, decodeMessage, encodeMessage, type DecodeResult } from "./codec.js";
 export { SUBJECTS, isSubjectToken } from "./subjects.js";

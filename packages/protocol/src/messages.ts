@@ -64,8 +64,24 @@ const targetInterval = z.object({
   transportErrors: z.number(),
   errorKinds: counts,
   statusCodes: counts,
-  /** Delta histogram of this interval: HdrHistogram V2 compressed base64, microseconds. */
+  /** Delta histogram of this interval: HdrHistogram V2 compressed base64, microseconds, from the intended send time. */
   histogram: z.string(),
+  /** The same responses from the actual send (service time); absent from agents that predate it. */
+  service: z.string().optional(),
+});
+
+/** One step of a capacity run, as far as this interval saw it. */
+const phaseInterval = z.object({
+  /** Requests whose intended instant fell in the step. */
+  requests: z.number(),
+  responses: z.number(),
+  errors: z.number(),
+  /** Responses (any request's) that completed inside the step's window: what the target achieved. */
+  completed: z.number(),
+  /** Latency from the intended time of the step's requests (HdrHistogram, base64, µs). */
+  histogram: z.string(),
+  /** Sum of those latencies in µs, for Little's law (mean concurrency = throughput × mean latency). */
+  latencySumMicros: z.number(),
 });
 
 const targetName = z.enum(["production", "candidate", "secondary"]);
@@ -133,7 +149,19 @@ export const MESSAGE_SCHEMAS = {
     targets: z.partialRecord(targetName, targetInterval),
     diff: diffTally,
     skipped: counts,
-    scheduler: z.object({ late: z.number(), maxLagMs: z.number() }),
+    scheduler: z.object({
+      late: z.number(),
+      maxLagMs: z.number(),
+      /** Sends made in the interval, and their lag behind the intended instant (HdrHistogram, base64, µs). */
+      dispatched: z.number().optional(),
+      lag: z.string().optional(),
+    }),
+    /** Where the interval lies, ms after the shared start instant (for interval logs). */
+    window: z.object({ fromMs: z.number(), toMs: z.number() }).optional(),
+    /** Steps of a capacity run touched in this interval, by step index. */
+    phases: z.record(z.string(), z.partialRecord(targetName, phaseInterval)).optional(),
+    /** How the load generator itself fared: event-loop delay (HdrHistogram, base64, µs) and CPU time used. */
+    generator: z.object({ eventLoopDelay: z.string(), cpuMicros: z.number(), wallMs: z.number() }).optional(),
   }),
 } as const;
 
@@ -150,5 +178,6 @@ export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 
 export type Snapshot = Payload<"parallax.v1.snapshot">;
 export type TargetInterval = z.infer<typeof targetInterval>;
+export type PhaseInterval = z.infer<typeof phaseInterval>;
 /** The counters of one target, as agents keep them per interval and the coordinator sums them. */
-export type TargetCounts = Omit<TargetInterval, "histogram">;
+export type TargetCounts = Omit<TargetInterval, "histogram" | "service">;

@@ -25,10 +25,15 @@ export interface TargetResult {
   /** Transport failures by kind (`timeout`, `ECONNREFUSED`, ...). */
   readonly errorKinds: Record<string, number>;
   readonly statusCodes: Record<string, number>;
-  /** From the intended send time to the end of the response body. */
+  /** From the intended send time to the end of the response body (response time: what a user waits). */
   readonly latencyMs: LatencySummaryMs;
   /** HdrHistogram V2 compressed, base64, microseconds; one value per response. */
   readonly histogram: string;
+  /** From the actual send to the end of the response body (service time: what the target took). */
+  readonly serviceTimeMs: LatencySummaryMs;
+  readonly serviceHistogram: string;
+  /** Responses per second over the run's measured time. */
+  readonly throughputRps: number;
 }
 
 export interface DiffGroup {
@@ -60,6 +65,8 @@ export interface DiffSummary {
 }
 
 export type RunMode = "local" | "nats";
+/** The load models a run can use (the scenario package's registry; protocol imports nothing of ours). */
+export type LoadModelName = "constant" | "ramp" | "steps" | "replay" | "closed";
 export type RunStatus = "completed" | "degraded" | "aborted";
 export type AgentEndState = "completed" | "lost" | "refused" | "stopped";
 
@@ -76,6 +83,31 @@ export interface AgentResult {
   readonly late: number;
   readonly maxLagMs: number;
   readonly snapshots: number;
+  /** How the load generator itself fared; absent for agents that did not report it. */
+  readonly generator?: GeneratorHealth;
+}
+
+export interface PercentilesMs {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface GeneratorHealth {
+  /** How far sends left behind their intended instant. */
+  readonly schedulerLagMs: PercentilesMs;
+  /** How late a 10 ms timer ran on the agent's event loop. */
+  readonly eventLoopDelayMs: PercentilesMs;
+  /** CPU time over wall time of the agent's process (1 = one core), mean and busiest second; absent when not measured. */
+  readonly cpu?: { readonly mean: number; readonly peak: number };
+  /** Sends more than 10 ms late. */
+  readonly late: number;
+  /** Scheduled sends never made (the run was stopped or the agent lost before their time came). */
+  readonly dropped: number;
+  /** The generator, not the target, limited the run: its latency figures are not trustworthy. */
+  readonly bottleneck: boolean;
+  readonly reasons: readonly string[];
 }
 
 export interface RunEvent {
@@ -92,6 +124,51 @@ export interface VerdictCheck {
   readonly pass: boolean;
 }
 
+/** A capacity step's figures for one target. */
+export interface CapacityStepTarget {
+  readonly requests: number;
+  readonly responses: number;
+  readonly errors: number;
+}
+
+export interface CapacityStep {
+  readonly offeredRps: number;
+  /** False for the step the run was stopped in: it is reported but does not count for the knee. */
+  readonly complete: boolean;
+  readonly durationMs: number;
+  readonly achievedRps: Partial<Record<TargetName, number>>;
+  readonly latencyMs: Partial<Record<TargetName, LatencySummaryMs>>;
+  readonly errorRate: Partial<Record<TargetName, number>>;
+  readonly sloMet: Partial<Record<TargetName, boolean>>;
+  /** Mean requests in flight (Little's law: achieved rate × mean latency). */
+  readonly concurrency: Partial<Record<TargetName, number>>;
+  readonly counts: Partial<Record<TargetName, CapacityStepTarget>>;
+}
+
+export interface UslResult {
+  readonly sigma: number;
+  readonly kappa: number;
+  readonly lambda: number;
+  /** The fit's highest throughput: at the peak concurrency, or the ceiling λ/σ when κ = 0; null when σ = κ = 0 (no limit seen). */
+  readonly peakRps: number | null;
+  /** null when κ = 0 (throughput never falls, so there is no peak). */
+  readonly peakConcurrency: number | null;
+  readonly r2: number;
+  readonly points: number;
+}
+
+export interface CapacityResult {
+  readonly slo: { readonly p99Ms?: number; readonly errorRate?: number };
+  readonly steps: readonly CapacityStep[];
+  /** The highest offered rate whose step met the SLO (before the first complete step that did not). */
+  readonly knee: Partial<Record<TargetName, number | null>> & { readonly production: number | null; readonly candidate: number | null };
+  /** candidate knee / production knee. */
+  readonly ratio: number | null;
+  readonly usl: Partial<Record<TargetName, UslResult | null>>;
+  /** Why the step run ended: every step ran, every target broke its SLO, or the run was interrupted or aborted. */
+  readonly stopped: "all-steps" | "slo-broken" | "interrupted";
+}
+
 export interface RunResult {
   readonly schemaVersion: typeof REPORT_SCHEMA_VERSION;
   readonly run: {
@@ -104,6 +181,7 @@ export interface RunResult {
     readonly traffic: { readonly file: string; readonly format: string; readonly requests: number };
     /** Human description of the load model, e.g. `constant 1000/s for 2s`. */
     readonly load: string;
+    readonly loadModel: LoadModelName;
     /** Requests the plan scheduled (each goes to every target). */
     readonly planned: number;
     readonly agents: readonly AgentResult[];
@@ -111,8 +189,16 @@ export interface RunResult {
   };
   readonly targets: { readonly production: TargetResult; readonly candidate: TargetResult } & Partial<Record<"secondary", TargetResult>>;
   readonly diff: DiffSummary;
-  readonly verdict: { readonly pass: boolean; readonly reasons: readonly string[]; readonly checks: readonly VerdictCheck[] };
+  readonly verdict: {
+    readonly pass: boolean;
+    readonly reasons: readonly string[];
+    readonly checks: readonly VerdictCheck[];
+    /** What makes figures less trustworthy without failing the run (e.g. the generator was the bottleneck). */
+    readonly warnings: readonly string[];
+  };
   readonly skipped: { readonly count: number; readonly reasons: Record<string, number> };
+  /** Step (capacity) runs only. */
+  readonly capacity?: CapacityResult;
 }
 
 export type TargetResults = Partial<Record<TargetName, TargetResult>>;

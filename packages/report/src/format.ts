@@ -1,5 +1,5 @@
 // Small text helpers shared by the Markdown, terminal and progress renderers.
-import type { DiffGroup, TargetName, TargetResult, RunResult } from "@parallax/protocol";
+import type { CapacityResult, DiffGroup, TargetName, TargetResult, RunResult } from "@parallax/protocol";
 
 /** A share (0..1) as a percentage with 2 decimals; tiny non-zero shares do not round down to a misleading 0. */
 export function percent(share: number): string {
@@ -75,17 +75,39 @@ export function verdictReason(verdict: RunResult["verdict"]): string {
   return verdict.checks.length > 0 ? "every check passed" : "no thresholds set";
 }
 
-/**
- * When many sends left late, the generator shaped the latencies too: say so next to them.
- * (Late sends still count from their intended time, so the figures stay honest, but the reader
- * should know the load was not delivered as planned.)
- */
-export function generatorWarning(run: RunResult["run"]): string | undefined {
-  const late = run.agents.reduce((n, a) => n + a.late, 0);
-  const sent = run.agents.reduce((n, a) => n + a.requests, 0);
-  if (sent === 0 || late / sent <= 0.01) return undefined;
-  const maxLag = Math.max(...run.agents.map((a) => a.maxLagMs));
-  return `${late} of ${sent} requests left more than 10 ms after their intended time (max lag ${maxLag} ms): the load generator could not keep the schedule, so latencies include its delay. Lower the rate or add agents.`;
+/** A rate in requests per second, to at most 3 decimals (the result already rounds; this only trims float noise). */
+export function rps(value: number): string {
+  return String(Math.round(value * 1000) / 1000);
+}
+
+/** The step run's knee for one target: the offered rate, or "none" when no complete step met the SLO. */
+export function kneeText(knee: number | null | undefined): string {
+  return knee === null || knee === undefined ? "none" : `${rps(knee)}/s`;
+}
+
+/** Candidate knee over production knee, with what it means; "n/a" when either knee is missing. */
+export function kneeRatioText(ratio: number | null): string {
+  if (ratio === null) return "n/a (a target has no knee)";
+  const reading = ratio > 1 ? "the candidate holds more load" : ratio < 1 ? "the candidate holds less load" : "both hold the same load";
+  return `${ratio} (${reading})`;
+}
+
+/** The SLO of a step run in words. */
+export function sloText(slo: CapacityResult["slo"]): string {
+  const parts = [...(slo.p99Ms === undefined ? [] : [`p99 ≤ ${ms(slo.p99Ms)} ms`]), ...(slo.errorRate === undefined ? [] : [`error rate ≤ ${percent(slo.errorRate)}`])];
+  return parts.length === 0 ? "none (every step with responses meets it)" : parts.join(" and ");
+}
+
+/** Why a step run ended, in words. */
+export function stoppedText(stopped: CapacityResult["stopped"]): string {
+  switch (stopped) {
+    case "all-steps":
+      return "every step ran";
+    case "slo-broken":
+      return "every target broke its SLO, so the remaining steps were skipped";
+    case "interrupted":
+      return "the run was interrupted before its last step";
+  }
 }
 
 /** Latency cells: a dash when the target never answered (0 would read as "instant"). */

@@ -1,6 +1,25 @@
 // report.md: the run as a PR comment — verdict first, then the figures a reviewer checks, each traceable to counts.
-import type { DiffGroup, Exemplar, RunResult } from "@parallax/protocol";
-import { counts, durationText, generatorWarning, jsonText, latencyText, orderedGroups, pValueText, percent, ratio, signature, signaturePath, targetsOf, verdictReason } from "./format.js";
+import type { AgentResult, CapacityResult, CapacityStep, DiffGroup, Exemplar, RunResult, TargetName, UslResult } from "@parallax/protocol";
+import {
+  counts,
+  durationText,
+  jsonText,
+  kneeRatioText,
+  kneeText,
+  latencyText,
+  ms,
+  orderedGroups,
+  pValueText,
+  percent,
+  ratio,
+  rps,
+  signature,
+  signaturePath,
+  sloText,
+  stoppedText,
+  targetsOf,
+  verdictReason,
+} from "./format.js";
 import { cell, code, table } from "./markdown-text.js";
 
 /** Diff groups shown in full (non-noise, largest first); the rest are counted. */
@@ -15,6 +34,8 @@ export function renderMarkdown(result: RunResult): string {
     verdictLine(result),
     runFacts(result),
     targetsSection(result),
+    latencySection(result),
+    capacitySection(result),
     diffSection(result),
     groupsSection(result),
     skippedSection(result),
@@ -27,8 +48,9 @@ export function renderMarkdown(result: RunResult): string {
 
 function verdictLine(result: RunResult): string {
   const line = `## ${result.verdict.pass ? "✅ PASS" : "❌ FAIL"}: ${cell(verdictReason(result.verdict))}`;
-  const warning = generatorWarning(result.run);
-  return warning === undefined ? line : `${line}\n\n> ⚠️ ${warning}`;
+  // Right under the verdict: a pass whose figures cannot be trusted must not read as a clean pass.
+  const warnings = result.verdict.warnings.map((w) => `> ⚠️ **Warning:** ${cell(w)}`);
+  return [line, ...warnings].join("\n\n");
 }
 
 function runFacts(result: RunResult): string {
@@ -40,7 +62,7 @@ function runFacts(result: RunResult): string {
     ["Mode", run.mode],
     ["Status", run.status],
     ["Planned requests", `${run.planned} (each sent to every target)`],
-    ["Load", run.load],
+    ["Load", `${run.load} (${run.loadModel} model)`],
     ["Traffic", `${code(run.traffic.file)} (${run.traffic.format}, ${run.traffic.requests} requests)`],
     ["Started", run.startedAt],
     ["Ended", run.endedAt],
@@ -52,16 +74,88 @@ function runFacts(result: RunResult): string {
 function targetsSection(result: RunResult): string {
   const rows = targetsOf(result).map(([name, t]) => {
     const errors = t.transportErrors > 0 ? `${t.errors} (transport ${t.transportErrors}: ${counts(t.errorKinds)})` : String(t.errors);
-    const l = t.latencyMs;
-    const lat = (v: number) => latencyText(t, v);
-    return [name, String(t.requests), String(t.responses), errors, ratio(t.errors, t.requests), lat(l.p50), lat(l.p90), lat(l.p99), lat(l.p999), lat(l.max), lat(l.mean), counts(t.statusCodes)];
+    return [name, String(t.requests), String(t.responses), errors, ratio(t.errors, t.requests), rps(t.throughputRps), counts(t.statusCodes)];
   });
-  const header = ["target", "requests", "responses", "errors", "error rate", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "mean ms", "status codes"];
+  const header = ["target", "requests", "responses", "errors", "error rate", "throughput rps", "status codes"];
   const urls = targetsOf(result).map(([name, t]) => `${name} ${code(t.url)}`).join(" · ");
-  return `### Targets\n\n${table(header, rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l"])}\n\n${urls}\n\nLatency from the intended send time to the end of the response body; errors are transport failures plus 5xx.`;
+  return `### Targets\n\n${table(header, rows, ["l", "r", "r", "r", "r", "r", "l"])}\n\n${urls}\n\nErrors are transport failures plus 5xx; throughput is responses per second over the run's measured time.`;
+}
+
+/** Response and service time of each target on adjacent rows, so the gap between them (time spent waiting to be sent) shows. */
+function latencySection(result: RunResult): string {
+  const rows = targetsOf(result).flatMap(([name, t]) => {
+    const lat = (v: number) => latencyText(t, v);
+    return [
+      [name, "response time", ...[t.latencyMs.p50, t.latencyMs.p90, t.latencyMs.p99, t.latencyMs.p999, t.latencyMs.max, t.latencyMs.mean].map(lat)],
+      [name, "service time", ...[t.serviceTimeMs.p50, t.serviceTimeMs.p90, t.serviceTimeMs.p99, t.serviceTimeMs.p999, t.serviceTimeMs.max, t.serviceTimeMs.mean].map(lat)],
+    ];
+  });
+  const header = ["target", "measured", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "mean ms"];
+  const parts = [
+    "### Latency",
+    table(header, rows, ["l", "l", "r", "r", "r", "r", "r", "r"]),
+    "Response time runs from the intended send time to the end of the response body (what a user waits, including any delay in sending); service time from the actual send (what the target took).",
+  ];
+  const n = result.verdict.warnings.length;
+  if (n > 0) parts.splice(1, 0, `> ⚠️ ${n === 1 ? "The warning" : `The ${n} warnings`} at the top of this report ${n === 1 ? "applies" : "apply"} to these figures.`);
+  return parts.join("\n\n");
+}
+
+function capacitySection(result: RunResult): string {
+  const capacity = result.capacity;
+  if (capacity === undefined) return "";
+  const names = targetsOf(result).map(([name]) => name);
+  const parts = ["### Capacity", `SLO: ${sloText(capacity.slo)}. Stopped: ${stoppedText(capacity.stopped)}.`];
+  parts.push(stepsTable(capacity, names));
+  if (capacity.steps.some((s) => !s.complete)) parts.push("(partial) The run stopped during this step: it is shown, but does not count for the knee or the fit.");
+  const knees = names.map((name) => `${name} ${kneeText(capacity.knee[name])}`).join(" · ");
+  parts.push(`Knee (the highest offered rate whose step met the SLO, before the first complete step that did not): ${knees}.`);
+  parts.push(`Knee ratio candidate / production: ${kneeRatioText(capacity.ratio)}.`);
+  parts.push(uslTable(capacity, names));
+  return parts.join("\n\n");
+}
+
+function stepsTable(capacity: CapacityResult, names: readonly TargetName[]): string {
+  const header = ["offered rps", ...names.flatMap((name) => [`${name} rps`, `${name} p99 ms`, `${name} error rate`, `${name} SLO`])];
+  const rows = capacity.steps.map((step) => [
+    step.complete ? rps(step.offeredRps) : `${rps(step.offeredRps)} (partial, ${step.durationMs} ms)`,
+    ...names.flatMap((name) => stepCells(step, name)),
+  ]);
+  return table(header, rows, ["r", ...names.flatMap((): Array<"l" | "r"> => ["r", "r", "r", "l"])]);
+}
+
+function stepCells(step: CapacityStep, name: TargetName): string[] {
+  const achieved = step.achievedRps[name];
+  const latency = step.latencyMs[name];
+  const errorRate = step.errorRate[name];
+  const met = step.sloMet[name];
+  const answered = (step.counts[name]?.responses ?? 0) > 0;
+  return [
+    achieved === undefined ? "–" : rps(achieved),
+    latency === undefined || !answered ? "–" : ms(latency.p99),
+    errorRate === undefined ? "–" : percent(errorRate),
+    met === undefined ? "–" : met ? "✓" : "✗",
+  ];
+}
+
+function uslTable(capacity: CapacityResult, names: readonly TargetName[]): string {
+  const rows = names.map((name) => {
+    const fit: UslResult | null | undefined = capacity.usl[name];
+    if (fit === null || fit === undefined) return [name, "–", "–", "–", "–", "not fitted (needs 3 complete steps with distinct concurrency)"];
+    // κ = 0: throughput never falls, so the "peak" is the ceiling λ/σ it approaches; with σ = 0 too there is none.
+    const peak = fit.peakRps === null ? "no limit (σ = κ = 0)" : fit.kappa === 0 ? `${rps(fit.peakRps)} (ceiling, κ = 0)` : rps(fit.peakRps);
+    return [name, String(fit.sigma), String(fit.kappa), peak, String(fit.r2), `${fit.points} steps`];
+  });
+  const explain =
+    "Universal Scalability Law fit of throughput against concurrency: σ is contention (the share of work that queues for one shared resource), κ is coherency (the cost of concurrent requests coordinating, which makes throughput fall past its peak); peak rps is the most throughput the fit predicts; r² near 1 means the fit follows the measured steps closely.";
+  return `${table(["target", "σ", "κ", "peak rps", "r²", "fitted on"], rows, ["l", "r", "r", "r", "r", "l"])}\n\n${explain}`;
 }
 
 function diffSection(result: RunResult): string {
+  if (result.run.loadModel === "closed") {
+    const throughput = targetsOf(result).map(([name, t]) => `${name} ${rps(t.throughputRps)} rps`).join(" · ");
+    return `### Diffs\n\nNot paired: the closed model drives each target with its own connections as fast as it answers, so responses are not paired and there is no diff. Throughput per target: ${throughput}.`;
+  }
   const d = result.diff;
   const rows = [[String(d.compared), String(d.identical), String(d.different), String(d.noise), String(d.notComparable), ratio(d.different, d.compared)]];
   const lines = [`### Diffs\n\n${table(["compared", "identical", "different", "noise", "not comparable", "diff rate"], rows, ["r", "r", "r", "r", "r", "r"])}`];
@@ -71,6 +165,7 @@ function diffSection(result: RunResult): string {
 }
 
 function groupsSection(result: RunResult): string {
+  if (result.run.loadModel === "closed") return "";
   const { real, noise } = orderedGroups(result.diff.groups);
   if (real.length === 0 && noise.length === 0) return "";
   const parts = ["### Top diff groups"];
@@ -137,8 +232,28 @@ function checksSection(result: RunResult): string {
 }
 
 function agentsSection(result: RunResult): string {
-  const rows = result.run.agents.map((a) => [code(a.id), a.state, a.segment, String(a.planned), String(a.requests), String(a.late), String(a.maxLagMs), String(a.snapshots)]);
-  return `### Agents\n\n${table(["agent", "state", "segment", "planned", "requests", "late", "max lag ms", "snapshots"], rows, ["l", "l", "l", "r", "r", "r", "r", "r"])}`;
+  const rows = result.run.agents.map((a) => [
+    code(a.id),
+    a.state,
+    a.segment,
+    String(a.planned),
+    String(a.requests),
+    String(a.late),
+    String(a.maxLagMs),
+    String(a.snapshots),
+    ...generatorCells(a),
+  ]);
+  const header = ["agent", "state", "segment", "planned", "requests", "late", "max lag ms", "snapshots", "lag p99 ms", "loop delay p99 ms", "CPU mean", "bottleneck"];
+  const align: Array<"l" | "r"> = ["l", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "l"];
+  const note =
+    "Lag: how far sends left behind their intended time. Loop delay: how late a 10 ms timer ran on the agent's event loop. CPU: the agent process's CPU time over wall time (1 = one core). – when the agent did not report it.";
+  return `### Agents\n\n${table(header, rows, align)}\n\n${note}`;
+}
+
+function generatorCells(agent: AgentResult): string[] {
+  const g = agent.generator;
+  if (g === undefined) return ["–", "–", "–", "–"];
+  return [ms(g.schedulerLagMs.p99), ms(g.eventLoopDelayMs.p99), g.cpu === undefined ? "–" : String(g.cpu.mean), g.bottleneck ? "⚠️ yes" : "no"];
 }
 
 function eventsSection(result: RunResult): string {

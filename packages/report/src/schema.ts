@@ -1,4 +1,5 @@
-// The JSON Schema of report.json (design.md §8). Committed as packages/report/report.schema.json; a test keeps the two equal.
+// The JSON Schema of report.json (design.md §8). Committed as packages/report/report.schema.json, which is exactly
+// `JSON.stringify(REPORT_JSON_SCHEMA, null, 2)` and a newline (what `parallax schema report` prints); a test keeps the two equal.
 import { DIFF_KINDS, REPORT_SCHEMA_VERSION } from "@parallax/protocol";
 
 const count = { type: "integer", minimum: 0 } as const;
@@ -6,6 +7,13 @@ const share = { type: "number", minimum: 0, maximum: 1 } as const;
 const countMap = { type: "object", additionalProperties: count } as const;
 const stringMap = { type: "object", additionalProperties: { type: "string" } } as const;
 const timestamp = { type: "string", format: "date-time" } as const;
+const nonNegative = { type: "number", minimum: 0 } as const;
+const nonNegativeOrNull = { type: ["number", "null"], minimum: 0 } as const;
+
+/** An object with one optional entry per target role (the roles the run had). */
+function perTarget<S extends object, D extends string>(value: S, description: D) {
+  return { type: "object", description, properties: { production: value, candidate: value, secondary: value } } as const;
+}
 
 const SCHEMA = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -17,7 +25,7 @@ const SCHEMA = {
     schemaVersion: { const: REPORT_SCHEMA_VERSION, description: "Bumped on any incompatible change." },
     run: {
       type: "object",
-      required: ["id", "startedAt", "endedAt", "mode", "status", "scenario", "traffic", "load", "planned", "agents", "events"],
+      required: ["id", "startedAt", "endedAt", "mode", "status", "scenario", "traffic", "load", "loadModel", "planned", "agents", "events"],
       properties: {
         id: { type: "string" },
         startedAt: timestamp,
@@ -35,6 +43,10 @@ const SCHEMA = {
           properties: { file: { type: "string" }, format: { type: "string" }, requests: count },
         },
         load: { type: "string", description: "The load model in words, e.g. `constant 1000/s for 2s`." },
+        loadModel: {
+          enum: ["constant", "ramp", "steps", "replay", "closed"],
+          description: "The load model's name. `closed` (fixed concurrency) pairs no responses, so its run has no diff; `steps` runs have `capacity`.",
+        },
         planned: { ...count, description: "Requests the plan scheduled; each goes to every target." },
         agents: { type: "array", items: { $ref: "#/$defs/agent" } },
         events: { type: "array", items: { $ref: "#/$defs/event" } },
@@ -65,11 +77,16 @@ const SCHEMA = {
     },
     verdict: {
       type: "object",
-      required: ["pass", "reasons", "checks"],
+      required: ["pass", "reasons", "checks", "warnings"],
       properties: {
         pass: { type: "boolean" },
         reasons: { type: "array", items: { type: "string" } },
         checks: { type: "array", items: { $ref: "#/$defs/check" } },
+        warnings: {
+          type: "array",
+          items: { type: "string" },
+          description: "What makes figures less trustworthy without failing the run, e.g. a load generator that was the bottleneck.",
+        },
       },
     },
     skipped: {
@@ -77,6 +94,7 @@ const SCHEMA = {
       required: ["count", "reasons"],
       properties: { count, reasons: countMap },
     },
+    capacity: { $ref: "#/$defs/capacity" },
   },
   $defs: {
     latency: {
@@ -93,9 +111,15 @@ const SCHEMA = {
         min: { type: "number" },
       },
     },
+    percentiles: {
+      type: "object",
+      description: "Milliseconds.",
+      required: ["p50", "p90", "p99", "max"],
+      properties: { p50: { type: "number" }, p90: { type: "number" }, p99: { type: "number" }, max: { type: "number" } },
+    },
     target: {
       type: "object",
-      required: ["url", "requests", "responses", "errors", "transportErrors", "errorKinds", "statusCodes", "latencyMs", "histogram"],
+      required: ["url", "requests", "responses", "errors", "transportErrors", "errorKinds", "statusCodes", "latencyMs", "histogram", "serviceTimeMs", "serviceHistogram", "throughputRps"],
       properties: {
         url: { type: "string" },
         requests: count,
@@ -104,8 +128,11 @@ const SCHEMA = {
         transportErrors: count,
         errorKinds: countMap,
         statusCodes: countMap,
-        latencyMs: { $ref: "#/$defs/latency" },
-        histogram: { type: "string", description: "HdrHistogram V2 compressed, base64, microseconds." },
+        latencyMs: { $ref: "#/$defs/latency", description: "Response time: from the intended send time to the end of the response body (what a user waits)." },
+        histogram: { type: "string", description: "Of latencyMs: HdrHistogram V2 compressed, base64, microseconds, one value per response; empty when nothing was recorded." },
+        serviceTimeMs: { $ref: "#/$defs/latency", description: "Service time: from the actual send to the end of the response body (what the target took)." },
+        serviceHistogram: { type: "string", description: "Of serviceTimeMs: HdrHistogram V2 compressed, base64, microseconds; empty when nothing was recorded." },
+        throughputRps: { ...nonNegative, description: "Responses per second over the run's measured time." },
       },
     },
     diffGroup: {
@@ -180,6 +207,83 @@ const SCHEMA = {
         late: count,
         maxLagMs: { type: "number", minimum: 0 },
         snapshots: count,
+        generator: { $ref: "#/$defs/generator" },
+      },
+    },
+    generator: {
+      type: "object",
+      description: "How the agent's load generator fared; absent for agents that did not report it.",
+      required: ["schedulerLagMs", "eventLoopDelayMs", "late", "dropped", "bottleneck", "reasons"],
+      properties: {
+        schedulerLagMs: { $ref: "#/$defs/percentiles", description: "How far sends left behind their intended instant." },
+        eventLoopDelayMs: { $ref: "#/$defs/percentiles", description: "How late a 10 ms timer ran on the agent's event loop." },
+        cpu: {
+          type: "object",
+          description: "CPU time over wall time of the agent's process (1 = one core): mean and busiest second; absent when not measured.",
+          required: ["mean", "peak"],
+          properties: { mean: nonNegative, peak: nonNegative },
+        },
+        late: { ...count, description: "Sends more than 10 ms late." },
+        dropped: { ...count, description: "Scheduled sends never made (the run was stopped or the agent lost before their time came)." },
+        bottleneck: { type: "boolean", description: "The generator, not the target, limited the run: its latency figures are not trustworthy." },
+        reasons: { type: "array", items: { type: "string" }, description: "Why it was judged the bottleneck." },
+      },
+    },
+    capacity: {
+      type: "object",
+      description: "Step (capacity) runs only: per-step figures, each target's knee and a Universal Scalability Law fit.",
+      required: ["slo", "steps", "knee", "ratio", "usl", "stopped"],
+      properties: {
+        slo: {
+          type: "object",
+          description: "What a step must meet; each limit only when set.",
+          properties: { p99Ms: { ...nonNegative, description: "Highest p99 response time, ms." }, errorRate: { ...share, description: "Highest error rate." } },
+        },
+        steps: { type: "array", items: { $ref: "#/$defs/capacityStep" }, description: "The steps that ran, in order." },
+        knee: {
+          ...perTarget(nonNegativeOrNull, "The highest offered rate (requests/s) whose step met the SLO, counting complete steps before the first that did not; null when none did."),
+          required: ["production", "candidate"],
+        },
+        ratio: { ...nonNegativeOrNull, description: "Candidate knee / production knee (above 1 the candidate holds more load); null when either knee is null." },
+        usl: perTarget({ $ref: "#/$defs/usl" }, "The Universal Scalability Law fit of each target's complete steps; null when it could not be fitted."),
+        stopped: {
+          enum: ["all-steps", "slo-broken", "interrupted"],
+          description: "Why the step run ended: every step ran, every target broke its SLO, or the run was stopped.",
+        },
+      },
+    },
+    capacityStep: {
+      type: "object",
+      required: ["offeredRps", "complete", "durationMs", "achievedRps", "latencyMs", "errorRate", "sloMet", "concurrency", "counts"],
+      properties: {
+        offeredRps: { ...nonNegative, description: "The rate the step offered, requests/s." },
+        complete: { type: "boolean", description: "False for the step the run was stopped in: reported, but it does not count for the knee." },
+        durationMs: { ...nonNegative, description: "How long the step ran, ms." },
+        achievedRps: perTarget(nonNegative, "Responses per second during the step."),
+        latencyMs: perTarget({ $ref: "#/$defs/latency" }, "Response time during the step."),
+        errorRate: perTarget(share, "Errors over requests during the step."),
+        sloMet: perTarget({ type: "boolean" }, "Whether the step met the SLO (a step without responses did not)."),
+        concurrency: perTarget(nonNegative, "Mean requests in flight (Little's law: achieved rate × mean latency)."),
+        counts: perTarget({ $ref: "#/$defs/capacityCounts" }, "The counts the step's figures come from."),
+      },
+    },
+    capacityCounts: {
+      type: "object",
+      required: ["requests", "responses", "errors"],
+      properties: { requests: count, responses: count, errors: { ...count, description: "Transport failures plus 5xx responses." } },
+    },
+    usl: {
+      type: ["object", "null"],
+      description: "X(N) = λN / (1 + σ(N − 1) + κN(N − 1)), X throughput in requests/s, N concurrency; null when not fitted.",
+      required: ["sigma", "kappa", "lambda", "peakRps", "peakConcurrency", "r2", "points"],
+      properties: {
+        sigma: { type: "number", description: "Contention (serialisation), 0..1." },
+        kappa: { type: "number", description: "Coherency (crosstalk), 0..1." },
+        lambda: { type: "number", description: "Throughput of one unit of concurrency, requests/s." },
+        peakRps: { ...nonNegativeOrNull, description: "Throughput at the peak concurrency; with κ = 0 (no peak) the ceiling λ/σ; null when σ = κ = 0 (no limit)." },
+        peakConcurrency: { ...nonNegativeOrNull, description: "Concurrency of the peak, √((1 − σ) / κ); null when κ = 0 (throughput never falls)." },
+        r2: { type: "number", description: "Coefficient of determination of the fit; 1 is perfect." },
+        points: { ...count, description: "Complete steps used for the fit." },
       },
     },
     event: {

@@ -1,6 +1,6 @@
 // The terminal summary (stderr): the verdict and the few figures that decide it, in about 20 lines.
 import type { RunResult } from "@parallax/protocol";
-import { counts, durationText, generatorWarning, latencyText, orderedGroups, percent, ratio, signature, targetsOf, truncate, verdictReason } from "./format.js";
+import { counts, durationText, kneeRatioText, kneeText, latencyText, orderedGroups, percent, ratio, rps, signature, sloText, stoppedText, targetsOf, truncate, verdictReason } from "./format.js";
 
 export interface SummaryOptions {
   /** ANSI colours; only when true (the CLI decides from the TTY and NO_COLOR). */
@@ -25,30 +25,42 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
   const { run, verdict, diff, skipped } = result;
   const lines: string[] = [];
   lines.push(`${bold(verdict.pass ? green("✔ PASS") : red("✘ FAIL"))}  ${verdictReason(verdict)}`);
-  const warning = generatorWarning(run);
-  if (warning !== undefined) lines.push(yellow(`⚠ ${warning}`));
+  // Before the latency lines they qualify.
+  for (const warning of verdict.warnings) lines.push(yellow(`⚠ ${warning}`));
   lines.push(dim(`run ${run.id} · ${run.mode} · ${run.status} · ${run.planned} planned · ${run.load} · ${durationText(run)}`));
 
+  const closed = run.loadModel === "closed";
   const width = Math.max(...targetsOf(result).map(([name]) => name.length));
   for (const [name, t] of targetsOf(result)) {
     const l = t.latencyMs;
     const errors = `${t.errors} err (${ratio(t.errors, t.requests)})`;
+    const throughput = closed ? `  ${rps(t.throughputRps)} rps` : "";
     lines.push(
-      `${name.padEnd(width)}  ${t.requests} req  ${t.errors > 0 ? red(errors) : errors}  p50 ${latencyText(t, l.p50)}  p90 ${latencyText(t, l.p90)}  p99 ${latencyText(t, l.p99)}  p99.9 ${latencyText(t, l.p999)}  max ${latencyText(t, l.max)} ms`,
+      `${name.padEnd(width)}  ${t.requests} req${throughput}  ${t.errors > 0 ? red(errors) : errors}  p50 ${latencyText(t, l.p50)}  p90 ${latencyText(t, l.p90)}  p99 ${latencyText(t, l.p99)}  p99.9 ${latencyText(t, l.p999)}  max ${latencyText(t, l.max)} ms`,
     );
   }
 
-  const different = `${diff.different} different (${ratio(diff.different, diff.compared)})`;
-  lines.push(`diffs  ${diff.compared} compared · ${diff.identical} identical · ${diff.different > 0 ? yellow(different) : different} · ${diff.noise} noise · ${diff.notComparable} not comparable`);
-  if (diff.notComparable > 0) lines.push(dim(`  not comparable: ${counts(diff.notComparableReasons)}`));
-
-  const { real, noise } = orderedGroups(diff.groups);
-  if (real.length > 0) {
-    lines.push("top diff groups");
-    for (const g of real.slice(0, TOP_GROUPS)) lines.push(truncate(`  ${String(g.count).padStart(7)}  ${percent(g.rate).padStart(7)}  ${signature(g)}`, MAX_LINE));
-    if (real.length > TOP_GROUPS) lines.push(dim(`  …and ${real.length - TOP_GROUPS} more`));
+  const { capacity } = result;
+  if (capacity !== undefined) {
+    lines.push(`capacity  SLO ${sloText(capacity.slo)} · ${stoppedText(capacity.stopped)}`);
+    for (const [name] of targetsOf(result)) lines.push(`  ${name.padEnd(width)}  knee ${kneeText(capacity.knee[name])}`);
+    lines.push(`  knee ratio candidate/production ${kneeRatioText(capacity.ratio)}`);
   }
-  if (noise.length > 0) lines.push(dim(`${noise.length} noise ${noise.length === 1 ? "group" : "groups"} cancelled`));
+
+  if (closed) lines.push(dim("diffs  none: responses are not paired in the closed model"));
+  else {
+    const different = `${diff.different} different (${ratio(diff.different, diff.compared)})`;
+    lines.push(`diffs  ${diff.compared} compared · ${diff.identical} identical · ${diff.different > 0 ? yellow(different) : different} · ${diff.noise} noise · ${diff.notComparable} not comparable`);
+    if (diff.notComparable > 0) lines.push(dim(`  not comparable: ${counts(diff.notComparableReasons)}`));
+
+    const { real, noise } = orderedGroups(diff.groups);
+    if (real.length > 0) {
+      lines.push("top diff groups");
+      for (const g of real.slice(0, TOP_GROUPS)) lines.push(truncate(`  ${String(g.count).padStart(7)}  ${percent(g.rate).padStart(7)}  ${signature(g)}`, MAX_LINE));
+      if (real.length > TOP_GROUPS) lines.push(dim(`  …and ${real.length - TOP_GROUPS} more`));
+    }
+    if (noise.length > 0) lines.push(dim(`${noise.length} noise ${noise.length === 1 ? "group" : "groups"} cancelled`));
+  }
 
   if (skipped.count > 0) lines.push(`skipped ${skipped.count}: ${counts(skipped.reasons)}`);
   for (const c of verdict.checks.filter((check) => !check.pass)) lines.push(red(`failed check ${c.name}: observed ${c.observed}, limit ${c.limit}`));

@@ -1,12 +1,25 @@
-// A complete RunResult for the report tests: three targets, three diff groups (one noise), skipped reasons, two agents.
-import { createLatencyHistogram, encodeHistogram, latencySummaryMs } from "@parallax/metrics";
-import type { DiffGroup, RunResult, TargetResult } from "@parallax/protocol";
+// Complete RunResults for the report tests: an open run with three targets, three diff groups (one noise), skipped
+// reasons and two agents; a step run with its capacity analysis; a closed run.
+import { createLatencyHistogram, encodeHistogram, latencySummaryMs, type LatencyHistogram } from "@parallax/metrics";
+import type { CapacityResult, DiffGroup, LatencySummaryMs, RunResult, TargetResult } from "@parallax/protocol";
 
-/** A target whose histogram holds `n` latencies spread evenly over [fromMs, toMs], and whose summary is read from it. */
-function target(url: string, n: number, fromMs: number, toMs: number, rest: Omit<TargetResult, "url" | "latencyMs" | "histogram">): TargetResult {
+/** `n` latencies spread evenly over [fromMs, toMs]. */
+function spread(n: number, fromMs: number, toMs: number): LatencyHistogram {
   const h = createLatencyHistogram();
   for (let i = 0; i < n; i++) h.record((fromMs + ((toMs - fromMs) * i) / Math.max(1, n - 1)) * 1000);
-  return { url, ...rest, latencyMs: latencySummaryMs(h), histogram: encodeHistogram(h) };
+  return h;
+}
+
+type Counts = Omit<TargetResult, "url" | "latencyMs" | "histogram" | "serviceTimeMs" | "serviceHistogram">;
+
+/**
+ * A target whose response-time histogram holds `n` latencies over [fromMs, toMs] and whose service-time histogram
+ * holds them `sendDelayMs` lower (what was spent waiting to be sent); summaries are read from the histograms.
+ */
+function target(url: string, n: number, fromMs: number, toMs: number, sendDelayMs: number, rest: Counts): TargetResult {
+  const response = spread(n, fromMs, toMs);
+  const service = spread(n, fromMs - sendDelayMs, toMs - sendDelayMs);
+  return { url, ...rest, latencyMs: latencySummaryMs(response), histogram: encodeHistogram(response), serviceTimeMs: latencySummaryMs(service), serviceHistogram: encodeHistogram(service) };
 }
 
 export const LABEL_GROUP: DiffGroup = {
@@ -66,17 +79,36 @@ export function fixtureResult(): RunResult {
       scenario: { name: "iris canary", file: "scenarios/iris.yaml" },
       traffic: { file: "traffic/iris.jsonl", format: "parallax-jsonl", requests: 2011 },
       load: "constant 1000/s for 2s",
+      loadModel: "constant",
       planned: 2000,
       agents: [
-        { id: "agent-a", state: "completed", segment: "0:1/2", planned: 1000, requests: 994, late: 3, maxLagMs: 12.5, snapshots: 3 },
+        {
+          id: "agent-a",
+          state: "completed",
+          segment: "0:1/2",
+          planned: 1000,
+          requests: 994,
+          late: 3,
+          maxLagMs: 12.5,
+          snapshots: 3,
+          generator: {
+            schedulerLagMs: { p50: 0.412, p90: 1.873, p99: 9.215, max: 12.5 },
+            eventLoopDelayMs: { p50: 10.113, p90: 10.62, p99: 14.305, max: 21.7 },
+            cpu: { mean: 0.41, peak: 0.77 },
+            late: 3,
+            dropped: 6,
+            bottleneck: false,
+            reasons: [],
+          },
+        },
         { id: "agent-b", state: "lost", segment: "1/2:1", planned: 1001, requests: 997, late: 0, maxLagMs: 4.25, snapshots: 2 },
       ],
       events: [{ at: "2026-03-01T10:00:01.900Z", type: "agent-lost", message: "agent-b missed 3 heartbeats", agentId: "agent-b" }],
     },
     targets: {
-      production: target("http://127.0.0.1:8081", 1991, 10, 110, { requests: 1991, responses: 1987, errors: 7, transportErrors: 4, errorKinds: { timeout: 3, ECONNREFUSED: 1 }, statusCodes: { "200": 1984, "503": 3 } }),
-      candidate: target("http://127.0.0.1:8082", 1989, 20, 180, { requests: 1989, responses: 1989, errors: 11, transportErrors: 0, errorKinds: {}, statusCodes: { "200": 1978, "500": 11 } }),
-      secondary: target("http://127.0.0.1:8083", 1985, 12, 115, { requests: 1985, responses: 1985, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: { "200": 1985 } }),
+      production: target("http://127.0.0.1:8081", 1991, 10, 110, 2, { requests: 1991, responses: 1987, errors: 7, transportErrors: 4, errorKinds: { timeout: 3, ECONNREFUSED: 1 }, statusCodes: { "200": 1984, "503": 3 }, throughputRps: 847.335 }),
+      candidate: target("http://127.0.0.1:8082", 1989, 20, 180, 5, { requests: 1989, responses: 1989, errors: 11, transportErrors: 0, errorKinds: {}, statusCodes: { "200": 1978, "500": 11 }, throughputRps: 848.188 }),
+      secondary: target("http://127.0.0.1:8083", 1985, 12, 115, 1, { requests: 1985, responses: 1985, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: { "200": 1985 }, throughputRps: 846.482 }),
     },
     diff: {
       compared: 1973,
@@ -96,7 +128,88 @@ export function fixtureResult(): RunResult {
         { name: "candidate p99 ms", observed: 178.559, limit: 150, pass: false },
         { name: "candidate error rate", observed: 0.0055, limit: 0.02, pass: true },
       ],
+      warnings: [],
     },
     skipped: { count: 9, reasons: { "held back | unsafe method": 6, "body too large": 3 } },
+  };
+}
+
+/** A step latency summary with the given p99 (the other figures only need to be plausible). */
+function stepLatency(p99: number): LatencySummaryMs {
+  return { p50: Math.round(p99 * 400) / 1000, p90: Math.round(p99 * 800) / 1000, p99, p999: p99, max: p99, mean: Math.round(p99 * 450) / 1000, min: 1.001 };
+}
+
+/** A step run against production and candidate: 3 complete steps and a fourth cut short when both broke the SLO. */
+export const CAPACITY: CapacityResult = {
+  slo: { p99Ms: 50, errorRate: 0.01 },
+  steps: [
+    {
+      offeredRps: 100,
+      complete: true,
+      durationMs: 10_000,
+      achievedRps: { production: 99.9, candidate: 99.8 },
+      latencyMs: { production: stepLatency(12.5), candidate: stepLatency(14.1) },
+      errorRate: { production: 0, candidate: 0 },
+      sloMet: { production: true, candidate: true },
+      concurrency: { production: 0.562, candidate: 0.633 },
+      counts: { production: { requests: 1000, responses: 1000, errors: 0 }, candidate: { requests: 1000, responses: 1000, errors: 0 } },
+    },
+    {
+      offeredRps: 200,
+      complete: true,
+      durationMs: 10_000,
+      achievedRps: { production: 199.7, candidate: 199.5 },
+      latencyMs: { production: stepLatency(31.2), candidate: stepLatency(44.9) },
+      errorRate: { production: 0.002, candidate: 0.004 },
+      sloMet: { production: true, candidate: true },
+      concurrency: { production: 2.804, candidate: 4.031 },
+      counts: { production: { requests: 2000, responses: 2000, errors: 4 }, candidate: { requests: 2000, responses: 2000, errors: 8 } },
+    },
+    {
+      offeredRps: 400,
+      complete: true,
+      durationMs: 10_000,
+      achievedRps: { production: 398.2, candidate: 341.6 },
+      latencyMs: { production: stepLatency(48.7), candidate: stepLatency(212.3) },
+      errorRate: { production: 0.005, candidate: 0.031 },
+      sloMet: { production: true, candidate: false },
+      concurrency: { production: 8.727, candidate: 32.636 },
+      counts: { production: { requests: 4000, responses: 3998, errors: 20 }, candidate: { requests: 4000, responses: 3416, errors: 124 } },
+    },
+    {
+      offeredRps: 800,
+      complete: false,
+      durationMs: 4200,
+      achievedRps: { production: 512.4, candidate: 300.2 },
+      latencyMs: { production: stepLatency(390.6), candidate: stepLatency(0) },
+      errorRate: { production: 0.12, candidate: 1 },
+      sloMet: { production: false, candidate: false },
+      concurrency: { production: 90.064, candidate: 0 },
+      counts: { production: { requests: 3360, responses: 3100, errors: 403 }, candidate: { requests: 3360, responses: 0, errors: 3360 } },
+    },
+  ],
+  knee: { production: 400, candidate: 200 },
+  ratio: 0.5,
+  usl: {
+    production: { sigma: 0.021, kappa: 0.00012, lambda: 105.3, peakRps: 812.6, peakConcurrency: 89.2, r2: 0.991, points: 3 },
+    candidate: { sigma: 0.08, kappa: 0, lambda: 101.2, peakRps: 1265, peakConcurrency: null, r2: 0.874, points: 3 },
+  },
+  stopped: "slo-broken",
+};
+
+/** The fixture as a step run (production and candidate only), with its capacity analysis. */
+export function capacityResult(): RunResult {
+  const base = fixtureResult();
+  const { secondary: _secondary, ...targets } = base.targets;
+  return { ...base, run: { ...base.run, load: "steps 100/s to 800/s, 10s each", loadModel: "steps" }, targets, capacity: CAPACITY };
+}
+
+/** The fixture as a closed run: fixed concurrency, nothing paired, so an empty diff. */
+export function closedResult(): RunResult {
+  const base = fixtureResult();
+  return {
+    ...base,
+    run: { ...base.run, load: "closed 64 connections for 2s", loadModel: "closed" },
+    diff: { compared: 0, identical: 0, different: 0, noise: 0, notComparable: 0, notComparableReasons: {}, noiseMethod: "none", groups: [] },
   };
 }

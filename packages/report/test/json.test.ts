@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RunResult } from "@parallax/protocol";
 import { renderJson } from "../src/index.js";
-import { fixtureResult } from "./fixture.js";
+import { capacityResult, fixtureResult } from "./fixture.js";
 
 /** The same data with every object's keys in reverse order. */
 function reversedKeys(value: unknown): unknown {
@@ -31,5 +31,17 @@ describe("renderJson", () => {
     assert.deepEqual(keys, ["schemaVersion", "run", "targets", "diff", "verdict", "skipped"]);
     assert.ok(text.indexOf('"body too large"') < text.indexOf('"held back | unsafe method"'));
     assert.ok(text.indexOf('"ECONNREFUSED"') < text.indexOf('"timeout"'));
+  });
+
+  it("orders a step run's capacity, the new target fields and the generator health by the schema too", () => {
+    const steps = capacityResult();
+    const json = renderJson(steps);
+    assert.deepEqual(JSON.parse(json), steps);
+    assert.equal(renderJson(reversedKeys(steps) as RunResult), json);
+    const parsed = JSON.parse(json) as Record<string, Record<string, unknown>>;
+    assert.deepEqual(Object.keys(parsed), ["schemaVersion", "run", "targets", "diff", "verdict", "skipped", "capacity"]);
+    assert.deepEqual(Object.keys(parsed.capacity ?? {}), ["slo", "steps", "knee", "ratio", "usl", "stopped"]);
+    assert.deepEqual(Object.keys((parsed.targets?.production ?? {}) as object).slice(-5), ["latencyMs", "histogram", "serviceTimeMs", "serviceHistogram", "throughputRps"]);
+    assert.ok(json.indexOf('"schedulerLagMs"') < json.indexOf('"eventLoopDelayMs"') && json.indexOf('"eventLoopDelayMs"') < json.indexOf('"bottleneck"'));
   });
 });

@@ -2,19 +2,22 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { DiffGroup, RunResult } from "@parallax/protocol";
 import { renderMarkdown } from "../src/index.js";
-import { LABEL_GROUP, NOISE_GROUP, fixtureResult } from "./fixture.js";
+import { LABEL_GROUP, NOISE_GROUP, capacityResult, closedResult, fixtureResult } from "./fixture.js";
 
 function lines(md: string): string[] {
   return md.split("\n");
 }
 
-/** Every numeric leaf of a value with its key, skipping the opaque histogram strings. */
-function numbers(value: unknown, key = ""): Array<[string, number]> {
-  if (typeof value === "number") return [[key, value]];
-  if (Array.isArray(value)) return value.flatMap((v) => numbers(v, key));
-  if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([k, v]) => numbers(v, k));
+/** Every numeric leaf of a value with its path (`$.run.agents.generator.cpu.mean`, array indices left out). */
+function numbers(value: unknown, path = "$"): Array<[string, number]> {
+  if (typeof value === "number") return [[path, value]];
+  if (Array.isArray(value)) return value.flatMap((v) => numbers(v, path));
+  if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([k, v]) => numbers(v, `${path}.${k}`));
   return [];
 }
+
+/** Generator figures the Agents table leaves to report.json: it shows lag p99, loop delay p99 and CPU mean. */
+const GENERATOR_DETAIL = /\.generator\.(?:(?:schedulerLagMs|eventLoopDelayMs)\.(?:p50|p90|max)|cpu\.peak|late|dropped)$/;
 
 describe("renderMarkdown", () => {
   const result = fixtureResult();
@@ -23,9 +26,9 @@ describe("renderMarkdown", () => {
 
   it("opens with the verdict and its reasons", () => {
     assert.equal(all[0], "## ❌ FAIL: diff rate 2.38% > 1%; candidate p99 178.559 ms > 150 ms");
-    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [] } };
+    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [], warnings: [] } };
     assert.equal(lines(renderMarkdown(passing))[0], "## ✅ PASS: no thresholds set");
-    const checked: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [{ name: "diff rate", observed: 0, limit: 0.1, pass: true }] } };
+    const checked: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [{ name: "diff rate", observed: 0, limit: 0.1, pass: true }], warnings: [] } };
     assert.equal(lines(renderMarkdown(checked))[0], "## ✅ PASS: every check passed");
   });
 
@@ -36,7 +39,7 @@ describe("renderMarkdown", () => {
       "| Mode | nats |",
       "| Status | degraded |",
       "| Planned requests | 2000 (each sent to every target) |",
-      "| Load | constant 1000/s for 2s |",
+      "| Load | constant 1000/s for 2s (constant model) |",
       "| Traffic | `traffic/iris.jsonl` (parallax-jsonl, 2011 requests) |",
       "| Duration | 2.345 s |",
     ]) {
@@ -44,19 +47,30 @@ describe("renderMarkdown", () => {
     }
   });
 
-  it("has one row per target with counts, error rate, every latency figure and the status codes", () => {
+  it("has one row per target with counts, error rate, throughput and the status codes", () => {
     for (const [name, t] of Object.entries(result.targets)) {
-      const row = all.find((l) => l.startsWith(`| ${name} |`));
+      const row = all.find((l) => l.startsWith(`| ${name} | ${t.requests} |`));
       assert.ok(row, `no row for ${name}`);
-      const l = t.latencyMs;
       const errorRate = `${((t.errors / t.requests) * 100).toFixed(2)}%`;
-      const figures = [t.requests, t.responses].map(String).concat([errorRate], [l.p50, l.p90, l.p99, l.p999, l.max, l.mean].map(String));
-      for (const f of figures) assert.ok(row.includes(` ${f} |`), `${name}: ${f} not in ${row}`);
+      for (const f of [String(t.responses), errorRate, String(t.throughputRps)]) assert.ok(row.includes(` ${f} |`), `${name}: ${f} not in ${row}`);
       for (const [status, n] of Object.entries(t.statusCodes)) assert.ok(row.includes(`${status}: ${n}`), `${name}: status ${status}`);
     }
-    assert.ok(all.includes(
-      `| production | 1991 | 1987 | 7 (transport 4: timeout: 3, ECONNREFUSED: 1) | 0.35% | ${[60.031, 100.031, 109.055, 109.951, 110.015, 60.001].join(" | ")} | 200: 1984, 503: 3 |`,
-    ));
+    assert.ok(all.includes("| production | 1991 | 1987 | 7 (transport 4: timeout: 3, ECONNREFUSED: 1) | 0.35% | 847.335 | 200: 1984, 503: 3 |"));
+    assert.ok(all.includes("| target | requests | responses | errors | error rate | throughput rps | status codes |"));
+  });
+
+  it("shows each target's service time on the row after its response time, and says which is which", () => {
+    const header = all.indexOf("| target | measured | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | mean ms |");
+    assert.ok(header > 0);
+    const rows = all.slice(header + 2, header + 8);
+    const expected = Object.entries(result.targets).flatMap(([name, t]) => [
+      `| ${name} | response time | ${[t.latencyMs.p50, t.latencyMs.p90, t.latencyMs.p99, t.latencyMs.p999, t.latencyMs.max, t.latencyMs.mean].join(" | ")} |`,
+      `| ${name} | service time | ${[t.serviceTimeMs.p50, t.serviceTimeMs.p90, t.serviceTimeMs.p99, t.serviceTimeMs.p999, t.serviceTimeMs.max, t.serviceTimeMs.mean].join(" | ")} |`,
+    ]);
+    assert.deepEqual(rows, expected);
+    assert.equal(rows[0], "| production | response time | 60.031 | 100.031 | 109.055 | 109.951 | 110.015 | 60.001 |");
+    assert.equal(rows[1], "| production | service time | 58.015 | 98.047 | 107.071 | 107.967 | 108.031 | 58.001 |");
+    assert.match(md, /Response time runs from the intended send time to the end of the response body .*; service time from the actual send \(what the target took\)\./);
   });
 
   it("summarises the diffs with the not-comparable reasons and the rate", () => {
@@ -110,19 +124,20 @@ describe("renderMarkdown", () => {
     assert.ok(all.includes("| diff rate | 0.0238 | 0.01 | ❌ fail |"));
     assert.ok(all.includes("| candidate p99 ms | 178.559 | 150 | ❌ fail |"));
     assert.ok(all.includes("| candidate error rate | 0.0055 | 0.02 | ✅ pass |"));
-    assert.ok(all.includes("| `agent-a` | completed | 0:1/2 | 1000 | 994 | 3 | 12.5 | 3 |"));
-    assert.ok(all.includes("| `agent-b` | lost | 1/2:1 | 1001 | 997 | 0 | 4.25 | 2 |"));
+    assert.ok(all.includes("| agent | state | segment | planned | requests | late | max lag ms | snapshots | lag p99 ms | loop delay p99 ms | CPU mean | bottleneck |"));
+    assert.ok(all.includes("| `agent-a` | completed | 0:1/2 | 1000 | 994 | 3 | 12.5 | 3 | 9.215 | 14.305 | 0.41 | no |"));
+    assert.ok(all.includes("| `agent-b` | lost | 1/2:1 | 1001 | 997 | 0 | 4.25 | 2 | – | – | – | – |"), "no generator report: dashes");
     assert.ok(all.includes("| 2026-03-01T10:00:01.900Z | agent-lost | `agent-b` | agent-b missed 3 heartbeats |"));
     const quiet = renderMarkdown({ ...result, run: { ...result.run, events: [] } });
     assert.ok(!quiet.includes("### Events"));
   });
 
   it("contains every number of the result", () => {
-    for (const [key, n] of numbers(result)) {
-      if (key === "schemaVersion") continue;
+    for (const [path, n] of numbers(result)) {
+      if (path === "$.schemaVersion" || GENERATOR_DETAIL.test(path)) continue;
       // Shares (rate, secondaryRate) are shown as percentages; everything else as written.
-      const shown = /rate$/i.test(key) ? `${(n * 100).toFixed(2)}%` : String(n);
-      assert.ok(md.includes(shown), `${key} = ${n} (shown as ${shown}) not in the markdown`);
+      const shown = /rate$/i.test(path) ? `${(n * 100).toFixed(2)}%` : String(n);
+      assert.ok(md.includes(shown), `${path} = ${n} (shown as ${shown}) not in the markdown`);
     }
   });
 
@@ -137,18 +152,50 @@ describe("renderMarkdown", () => {
 });
 
 describe("renderMarkdown warnings and noise paths", () => {
-  it("warns when the generator sent many requests late, and not otherwise", () => {
+  const BOTTLENECK =
+    "the load generator on agent agent-a was the bottleneck (event-loop delay p99 80 ms > 50 ms): latency figures include its delay and are not trustworthy; lower the rate or add agents";
+
+  it("renders the verdict's warnings under the verdict, and points to them from the latency table", () => {
     const result = fixtureResult();
-    assert.ok(!renderMarkdown(result).includes("could not keep the schedule"), "3 late of 1991 is under 1%");
-    const late: RunResult = { ...result, run: { ...result.run, agents: result.run.agents.map((a) => ({ ...a, late: 100, maxLagMs: 250 })) } };
-    assert.match(renderMarkdown(late), /> ⚠️ 200 of 1991 requests left more than 10 ms after their intended time \(max lag 250 ms\)/);
+    const warned: RunResult = { ...result, verdict: { ...result.verdict, warnings: [BOTTLENECK, "a | second"] } };
+    const all = lines(renderMarkdown(warned));
+    assert.deepEqual(all.slice(0, 5), [
+      "## ❌ FAIL: diff rate 2.38% > 1%; candidate p99 178.559 ms > 150 ms",
+      "",
+      `> ⚠️ **Warning:** ${BOTTLENECK}`,
+      "",
+      "> ⚠️ **Warning:** a \\| second",
+    ]);
+    const pointer = all.indexOf("> ⚠️ The 2 warnings at the top of this report apply to these figures.");
+    assert.equal(all[pointer - 2], "### Latency");
+    assert.equal(all[pointer + 2], "| target | measured | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | mean ms |");
+    const one = renderMarkdown({ ...result, verdict: { ...result.verdict, warnings: [BOTTLENECK] } });
+    assert.ok(one.includes("\n> ⚠️ The warning at the top of this report applies to these figures.\n"));
+  });
+
+  it("computes no warning of its own: late sends without a verdict warning show none", () => {
+    const result = fixtureResult();
+    const late: RunResult = { ...result, run: { ...result.run, agents: result.run.agents.map((a) => ({ ...a, late: 500, maxLagMs: 250 })) } };
+    const md = renderMarkdown(late);
+    assert.ok(!md.includes("⚠️"), "warnings are the coordinator's to decide");
+  });
+
+  it("marks an agent whose generator was the bottleneck, and leaves CPU blank when not measured", () => {
+    const result = fixtureResult();
+    const [a, b] = result.run.agents;
+    assert.ok(a?.generator && b);
+    const { cpu: _cpu, ...noCpu } = a.generator;
+    const agents = [{ ...a, generator: { ...noCpu, bottleneck: true, reasons: ["event-loop delay p99 80 ms > 50 ms"] } }, b];
+    const md = renderMarkdown({ ...result, run: { ...result.run, agents } });
+    assert.ok(lines(md).includes("| `agent-a` | completed | 0:1/2 | 1000 | 994 | 3 | 12.5 | 3 | 9.215 | 14.305 | – | ⚠️ yes |"));
   });
 
   it("shows a dash, not 0 ms, for a target that never answered", () => {
     const result = fixtureResult();
     const silent: RunResult = { ...result, targets: { ...result.targets, candidate: { ...result.targets.candidate, responses: 0 } } };
-    const row = lines(renderMarkdown(silent)).find((l) => l.startsWith("| candidate |"));
-    assert.match(row ?? "", /^\| candidate \| 1989 \| 0 \| 11 \| 0\.55% \| – \| – \| – \| – \| – \| – \|/);
+    const all = lines(renderMarkdown(silent));
+    assert.ok(all.includes("| candidate | response time | – | – | – | – | – | – |"));
+    assert.ok(all.includes("| candidate | service time | – | – | – | – | – | – |"));
   });
 
   it("leaves the noise paths out of an exemplar and says how many", () => {
@@ -162,5 +209,90 @@ describe("renderMarkdown warnings and noise paths", () => {
     const md = renderMarkdown({ ...result, diff: { ...result.diff, groups: [NOISE_GROUP, withNoise] } });
     assert.ok(!md.includes('`"v2"`'), "the noise path's value is not shown");
     assert.match(md, /\(1 differing path at noise signatures not shown\.\)/);
+  });
+});
+
+describe("renderMarkdown for a step run", () => {
+  const result = capacityResult();
+  const md = renderMarkdown(result);
+  const all = lines(md);
+
+  it("has a Capacity section after the latency table: SLO, why it stopped, one row per step", () => {
+    const start = all.indexOf("### Capacity");
+    assert.ok(start > all.indexOf("### Latency") && start < all.indexOf("### Diffs"));
+    assert.equal(all[start + 2], "SLO: p99 ≤ 50 ms and error rate ≤ 1.00%. Stopped: every target broke its SLO, so the remaining steps were skipped.");
+    assert.deepEqual(all.slice(start + 4, start + 10), [
+      "| offered rps | production rps | production p99 ms | production error rate | production SLO | candidate rps | candidate p99 ms | candidate error rate | candidate SLO |",
+      "|---:|---:|---:|---:|---|---:|---:|---:|---|",
+      "| 100 | 99.9 | 12.5 | 0.00% | ✓ | 99.8 | 14.1 | 0.00% | ✓ |",
+      "| 200 | 199.7 | 31.2 | 0.20% | ✓ | 199.5 | 44.9 | 0.40% | ✓ |",
+      "| 400 | 398.2 | 48.7 | 0.50% | ✓ | 341.6 | 212.3 | 3.10% | ✗ |",
+      "| 800 (partial, 4200 ms) | 512.4 | 390.6 | 12.00% | ✗ | 300.2 | – | 100.00% | ✗ |",
+    ]);
+    assert.ok(all.includes("(partial) The run stopped during this step: it is shown, but does not count for the knee or the fit."));
+  });
+
+  it("gives the knee per target, the ratio and the USL fit with what it means", () => {
+    assert.ok(all.includes("Knee (the highest offered rate whose step met the SLO, before the first complete step that did not): production 400/s · candidate 200/s."));
+    assert.ok(all.includes("Knee ratio candidate / production: 0.5 (the candidate holds less load)."));
+    const header = all.indexOf("| target | σ | κ | peak rps | r² | fitted on |");
+    assert.ok(header > 0);
+    assert.deepEqual(all.slice(header + 2, header + 4), [
+      "| production | 0.021 | 0.00012 | 812.6 | 0.991 | 3 steps |",
+      "| candidate | 0.08 | 0 | 1265 (ceiling, κ = 0) | 0.874 | 3 steps |",
+    ]);
+    assert.match(all[header + 5] ?? "", /^Universal Scalability Law fit .*σ is contention .*κ is coherency .*r² near 1/);
+  });
+
+  it("says when there is no knee, no ratio, no fit or no limit", () => {
+    const capacity = result.capacity;
+    assert.ok(capacity);
+    const none: RunResult = {
+      ...result,
+      capacity: {
+        ...capacity,
+        slo: {},
+        knee: { production: null, candidate: 200 },
+        ratio: null,
+        usl: { production: null, candidate: { sigma: 0, kappa: 0, lambda: 100, peakRps: null, peakConcurrency: null, r2: 1, points: 3 } },
+        stopped: "interrupted",
+      },
+    };
+    const text = lines(renderMarkdown(none));
+    assert.ok(text.includes("SLO: none (every step with responses meets it). Stopped: the run was interrupted before its last step."));
+    assert.ok(text.includes("Knee (the highest offered rate whose step met the SLO, before the first complete step that did not): production none · candidate 200/s."));
+    assert.ok(text.includes("Knee ratio candidate / production: n/a (a target has no knee)."));
+    assert.ok(text.includes("| production | – | – | – | – | not fitted (needs 3 complete steps with distinct concurrency) |"));
+    assert.ok(text.includes("| candidate | 0 | 0 | no limit (σ = κ = 0) | 1 | 3 steps |"));
+  });
+
+  it("has no Capacity section for other runs", () => {
+    assert.ok(!renderMarkdown(fixtureResult()).includes("### Capacity"));
+  });
+
+  it("keeps every table row as wide as its header", () => {
+    for (const table of md.split("\n\n").filter((block) => block.startsWith("|"))) {
+      const widths = lines(table).filter((l) => l !== "").map((l) => l.replace(/\\\|/g, "").split("|").length);
+      assert.equal(new Set(widths).size, 1, table);
+    }
+  });
+});
+
+describe("renderMarkdown for a closed run", () => {
+  const md = renderMarkdown(closedResult());
+
+  it("says responses are not paired, so there is no diff, and gives each target's throughput", () => {
+    assert.ok(
+      lines(md).includes(
+        "Not paired: the closed model drives each target with its own connections as fast as it answers, so responses are not paired and there is no diff. Throughput per target: production 847.335 rps · candidate 848.188 rps · secondary 846.482 rps.",
+      ),
+    );
+    assert.ok(lines(md).includes("| Load | closed 64 connections for 2s (closed model) |"));
+    assert.ok(!md.includes("| compared | identical |"), "no diff table");
+    assert.ok(!md.includes("### Top diff groups"));
+  });
+
+  it("shows no closed-model line for an open run", () => {
+    assert.ok(!renderMarkdown(fixtureResult()).includes("Not paired"));
   });
 });

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { REPORT_JSON_SCHEMA, renderJson } from "../src/index.js";
-import { fixtureResult } from "./fixture.js";
+import { capacityResult, closedResult, fixtureResult } from "./fixture.js";
 
 type Schema = {
   $ref?: string;
-  type?: string;
+  type?: string | readonly string[];
   const?: unknown;
   enum?: readonly unknown[];
   required?: readonly string[];
@@ -29,8 +29,9 @@ function validate(value: unknown, schemaIn: Schema, root: { $defs: Record<string
   if (schema.enum !== undefined && !schema.enum.includes(value)) problems.push(`${path}: ${JSON.stringify(value)} not in ${schema.enum.join(", ")}`);
   const type = Array.isArray(value) ? "array" : value === null ? "null" : typeof value;
   if (schema.type !== undefined) {
-    const ok = schema.type === "integer" ? Number.isInteger(value) : schema.type === type;
-    if (!ok) return [...problems, `${path}: expected ${schema.type}, got ${type}`];
+    const types: readonly string[] = typeof schema.type === "string" ? [schema.type] : schema.type;
+    const ok = types.some((t) => (t === "integer" ? Number.isInteger(value) : t === type));
+    if (!ok) return [...problems, `${path}: expected ${types.join(" or ")}, got ${type}`];
   }
   if (typeof value === "number") {
     if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${path}: below ${schema.minimum}`);
@@ -60,6 +61,56 @@ describe("REPORT_JSON_SCHEMA", () => {
 
   it("accepts the fixture result as rendered, declaring every property it has", () => {
     assert.deepEqual(validate(JSON.parse(renderJson(fixtureResult())), root, root), []);
+  });
+
+  it("accepts a step run with its capacity analysis, and a closed run without one", () => {
+    const steps = JSON.parse(renderJson(capacityResult())) as { capacity?: unknown };
+    assert.ok(steps.capacity !== undefined);
+    assert.deepEqual(validate(steps, root, root), []);
+    const closed = JSON.parse(renderJson(closedResult())) as { capacity?: unknown };
+    assert.equal(closed.capacity, undefined);
+    assert.deepEqual(validate(closed, root, root), []);
+  });
+
+  it("accepts nulls where the result has no knee, ratio or fit, and empty histograms", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form mutation of parsed JSON
+    const result = JSON.parse(renderJson(capacityResult())) as any;
+    result.capacity.knee.production = null;
+    result.capacity.ratio = null;
+    result.capacity.usl.production = null;
+    result.capacity.usl.candidate.peakRps = null;
+    result.targets.candidate.serviceHistogram = "";
+    delete result.run.agents[0].generator.cpu;
+    assert.deepEqual(validate(result, root, root), []);
+  });
+
+  it("requires the new run, target, verdict and capacity fields", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form mutation of parsed JSON
+    const broken = JSON.parse(renderJson(capacityResult())) as any;
+    delete broken.run.loadModel;
+    delete broken.targets.production.serviceTimeMs;
+    delete broken.targets.production.serviceHistogram;
+    delete broken.targets.production.throughputRps;
+    delete broken.verdict.warnings;
+    broken.run.agents[0].generator.bottleneck = "no";
+    broken.capacity.stopped = "bored";
+    delete broken.capacity.knee.candidate;
+    broken.capacity.steps[3].sloMet.candidate = 0;
+    broken.capacity.usl.production.points = 2.5;
+    broken.capacity.ratio = "0.5";
+    assert.deepEqual(validate(broken, root, root), [
+      "$.run: missing loadModel",
+      "$.run.agents[0].generator.bottleneck: expected boolean, got string",
+      "$.targets.production: missing serviceTimeMs",
+      "$.targets.production: missing serviceHistogram",
+      "$.targets.production: missing throughputRps",
+      "$.verdict: missing warnings",
+      "$.capacity.steps[3].sloMet.candidate: expected boolean, got number",
+      "$.capacity.knee: missing candidate",
+      "$.capacity.ratio: expected number or null, got string",
+      "$.capacity.usl.production.points: expected integer, got number",
+      '$.capacity.stopped: "bored" not in all-steps, slo-broken, interrupted',
+    ]);
   });
 
   it("rejects results that break it (so the validator above can fail)", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { DiffGroup, RunResult } from "@parallax/protocol";
 import { formatProgress, renderSummary } from "../src/index.js";
-import { LABEL_GROUP, fixtureResult } from "./fixture.js";
+import { LABEL_GROUP, capacityResult, closedResult, fixtureResult } from "./fixture.js";
 
 // eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
 const ANSI = /\u001b\[\d+m/g;
@@ -40,8 +40,46 @@ describe("renderSummary", () => {
     const colored = renderSummary(result, { color: true });
     assert.ok(colored.includes("\u001b[31m✘ FAIL\u001b[39m"));
     assert.equal(colored.replace(ANSI, ""), plain);
-    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [] } };
+    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [], warnings: [] } };
     assert.ok(renderSummary(passing, { color: true }).startsWith("\u001b[1m\u001b[32m✔ PASS\u001b[39m\u001b[22m  no thresholds set\n"));
+  });
+});
+
+describe("renderSummary warnings, step and closed runs", () => {
+  const BOTTLENECK =
+    "the load generator on agent agent-a was the bottleneck (scheduler lag p99 40 ms > 10 ms): latency figures include its delay and are not trustworthy; lower the rate or add agents";
+
+  it("puts the verdict's warnings right after the verdict, before the latency lines, in yellow", () => {
+    const result = fixtureResult();
+    const warned: RunResult = { ...result, verdict: { ...result.verdict, warnings: [BOTTLENECK, "second warning"] } };
+    const lines = renderSummary(warned).split("\n");
+    assert.deepEqual(lines.slice(1, 3), [`⚠ ${BOTTLENECK}`, "⚠ second warning"]);
+    assert.ok(lines[4]?.startsWith("production  1991 req"));
+    assert.ok(renderSummary(warned, { color: true }).includes(`\u001b[33m⚠ ${BOTTLENECK}\u001b[39m\n`));
+  });
+
+  it("computes no warning of its own", () => {
+    const result = fixtureResult();
+    const late: RunResult = { ...result, run: { ...result.run, agents: result.run.agents.map((a) => ({ ...a, late: 500, maxLagMs: 250 })) } };
+    assert.ok(!renderSummary(late).includes("⚠"));
+  });
+
+  it("gives a step run's knee per target and the ratio", () => {
+    const lines = renderSummary(capacityResult()).split("\n");
+    const at = lines.indexOf("capacity  SLO p99 ≤ 50 ms and error rate ≤ 1.00% · every target broke its SLO, so the remaining steps were skipped");
+    assert.ok(at > 0);
+    assert.deepEqual(lines.slice(at + 1, at + 4), ["  production  knee 400/s", "  candidate   knee 200/s", "  knee ratio candidate/production 0.5 (the candidate holds less load)"]);
+    assert.ok(!renderSummary(fixtureResult()).includes("knee"), "no capacity lines for other runs");
+  });
+
+  it("gives a closed run's throughput per target and no diff counts", () => {
+    const text = renderSummary(closedResult());
+    const lines = text.split("\n");
+    assert.ok(lines.includes("production  1991 req  847.335 rps  7 err (0.35%)  p50 60.031  p90 100.031  p99 109.055  p99.9 109.951  max 110.015 ms"));
+    assert.ok(lines.includes("candidate   1989 req  848.188 rps  11 err (0.55%)  p50 100.031  p90 164.095  p99 178.559  p99.9 179.967  max 180.095 ms"));
+    assert.ok(lines.includes("diffs  none: responses are not paired in the closed model"));
+    assert.ok(!text.includes("compared"));
+    assert.ok(!renderSummary(fixtureResult()).includes(" rps "), "open runs keep their lines");
   });
 });
 

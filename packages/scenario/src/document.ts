@@ -1,6 +1,6 @@
 // The canonical plain-data form of a resolved scenario, shipped to agents inside a bundle.
 import { formatDuration } from "./duration.js";
-import { LOAD_MODELS, type LoadModel } from "./load-models.js";
+import { loadModel } from "./load-models/index.js";
 import type { Scenario, TargetSpec } from "./types.js";
 
 /**
@@ -9,7 +9,7 @@ import type { Scenario, TargetSpec } from "./types.js";
  * literal `${` in a header survives) to get the same Scenario, without `file`.
  */
 export function toScenarioDocument(s: Scenario): object {
-  const model: LoadModel = LOAD_MODELS[s.load.model];
+  const model = loadModel(s.load.model);
   return {
     name: s.name,
     targets: {

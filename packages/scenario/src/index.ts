@@ -8,14 +8,26 @@ export { TARGET_SCHEMES, type TargetScheme } from "./schemes.js";
 export {
   DEFAULT_RATE,
   LOAD_MODELS,
+  MAX_STEPS,
   createPlan,
+  loadModel,
+  phaseAt,
   planForRecording,
+  type ClosedLoadSpec,
+  type ClosedPlan,
   type ConstantLoadSpec,
   type LoadModel,
   type LoadSpec,
+  type OpenPlan,
+  type Phase,
   type Plan,
+  type RampLoadSpec,
+  type RampStage,
   type RecordingTimeline,
   type ReplayLoadSpec,
-} from "./load-models.js";
+  type Slo,
+  type StepsLoadSpec,
+} from "./load-models/index.js";
 export { formatSegment, segmentIndices, segmentSize, splitEvenly, type Segment } from "./segments.js";
 export { resolveShippedScenario } from "./shipped.js";
+export { METRIC_CATALOGUE, evaluateExpression, formatExpression, parseExpression, type Evaluation, type ExpressionIssue, type ThresholdExpression } from "./expressions.js";

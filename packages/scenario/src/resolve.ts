@@ -4,7 +4,7 @@ import { basename, dirname, extname, resolve } from "node:path";
 import { InvalidInputError, type Issue } from "@parallax/protocol";
 import { describeValue } from "./fields.js";
 import { toIssues, type Place } from "./issues.js";
-import { DEFAULT_RATE, LOAD_MODELS, type LoadModel, type LoadSpec } from "./load-models.js";
+import { DEFAULT_RATE, LOAD_MODELS, type LoadModel, type LoadSpec } from "./load-models/index.js";
 import { deepMerge, expandShorthands, isPlainObject } from "./merge.js";
 import { DEFAULTS, DOCUMENT } from "./schema.js";
 import { formatPath, parseSource, pathKey, type Located, type Path } from "./source.js";
@@ -144,7 +144,8 @@ function resolveLoad(raw: unknown, place: Place, issues: Issue[]): LoadSpec | un
     issues.push(...toIssues(result.error.issues, model.schema, ["load"], raw, place));
     return undefined;
   }
-  return result.data;
+  // Each model's schema parses to its own member of LoadSpec.
+  return result.data as LoadSpec;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { describeValue, positiveDuration } from "./fields.js";
 import { ignorePathProblem } from "./jsonpath.js";
-import { LOAD_MODELS } from "./load-models.js";
+import { LOAD_MODELS } from "./load-models/index.js";
 import { targetUrlProblem } from "./schemes.js";
 import { unsafeRuleProblem } from "./unsafe.js";
 
@@ -218,6 +218,8 @@ export function scenarioJsonSchema(): object {
   const models = Object.values(LOAD_MODELS).map((m) => m.schema);
   const load = z
     .union(models as [z.ZodType, z.ZodType])
-    .describe("Load model: { model: constant, rate, duration } or { model: replay, speed, maxGap }. Default: constant at 100/s, each recorded request once.");
+    .describe(
+      "Load model: constant { rate, duration }, ramp { startRate, stages }, steps { startRate, stepRate, maxRate, stepDuration, slo }, replay { speed, maxGap } or closed { connections, duration }. Default: constant at 100/s, each recorded request once.",
+    );
   return z.toJSONSchema(documentSchema(load), { target: "draft-7", io: "input" });
 }

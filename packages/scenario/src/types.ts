@@ -1,4 +1,4 @@
-import type { LoadSpec } from "./load-models.js";
+import type { LoadSpec } from "./load-models/index.js";
 
 export interface TargetSpec {
   readonly url: string;

@@ -34,6 +34,7 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
     checkTarget: (url) => allowlist.check(url),
     env: io.env,
     hostLoad: () => (loadavg()[0] ?? 0) / Math.max(1, availableParallelism()),
+    cpuUsage: () => process.cpuUsage(),
   });
   agent.start();
   const server = options.nats.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rmdir, stat } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { InfrastructureError, InvalidInputError, type Logger, type Progress, type RunResult } from "@parallax/protocol";
+import type { RunIntervals } from "@parallax/coordinator";
 import { formatProgress, renderJson, renderSummary, writeReport } from "@parallax/report";
 import { EXIT } from "../exit-codes.js";
 import type { RunFlags } from "../flags.js";
@@ -35,6 +36,7 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
   if (agentsTimeoutMs === undefined || agentsTimeoutMs <= 0) throw new InvalidInputError([{ location: "--agents-timeout", message: `invalid duration "${options.agentsTimeout}" (use e.g. 30s)` }]);
 
   const showProgress = options.progress && io.stderr.isTTY === true;
+  let intervals: RunIntervals | undefined;
   const common = {
     logger,
     runId,
@@ -44,17 +46,18 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
     signal,
     version: VERSION,
     onAgentLoss: options.onAgentLoss,
+    onIntervals: (i: RunIntervals) => (intervals = i),
     ...(showProgress ? { onProgress: (p: Progress) => io.stderr.write(`\r\x1b[2K${formatProgress(p)}`) } : {}),
   };
   const result = options.nats ? await runDistributed(options, io, { ...common, agentsTimeoutMs }) : await runLocal(common);
   if (showProgress) io.stderr.write("\r\x1b[2K");
-  return finish(result, out, options.json === true, io, signal.aborted);
+  return finish(result, intervals, out, options.json === true, io, signal.aborted);
 }
 
-async function finish(result: RunResult, out: string | undefined, json: boolean, io: Io, interrupted: boolean): Promise<number> {
+async function finish(result: RunResult, intervals: RunIntervals | undefined, out: string | undefined, json: boolean, io: Io, interrupted: boolean): Promise<number> {
   io.stderr.write(renderSummary(result, { color: io.stderr.isTTY === true }));
   if (out !== undefined) {
-    const written = await writeReport(out, result).catch((error: unknown) => {
+    const written = await writeReport(out, result, intervals ? { intervals: intervals.targets, startTimeMs: intervals.startTimeMs } : {}).catch((error: unknown) => {
       throw new InfrastructureError(`could not write the report to ${out}: ${error instanceof Error ? error.message : String(error)}`);
     });
     const where = relative(io.cwd, written.dir) || ".";
