@@ -27,15 +27,20 @@ describe("bad input exits 2 with one clear message", () => {
     await writeFile(file("unknown-key.yaml"), scenario("  rate: 10\n  duraton: 10s"));
     await writeFile(file("bad-duration.yaml"), scenario("  rate: 10\n  duration: 10 minutes"));
     await writeFile(file("bad-url.yaml"), scenario("  rate: 10", "ftp://127.0.0.1:9"));
+    await writeFile(file("bad-stage.yaml"), scenario("  model: ramp\n  stages:\n    - { rate: 10, duration: 5 }"));
   });
   after(async () => dir?.remove());
 
+  const flagsOnly = () => ["--traffic", file("rec.jsonl"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"];
   const cases: Array<{ name: string; args: () => string[]; expect: RegExp }> = [
     { name: "truncated HAR", args: () => ["--traffic", file("truncated.har"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /truncated\.har:\d+(:\d+)?: .*(truncated|unexpected end)/i },
     { name: "HAR without log.entries", args: () => ["--traffic", file("no-entries.har"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /no-entries\.har.*log\.entries/ },
     { name: "unknown scenario key", args: () => [file("unknown-key.yaml")], expect: /unknown-key\.yaml:8:3: .*"duraton".*did you mean "duration"/ },
     { name: "bad duration", args: () => [file("bad-duration.yaml")], expect: /bad-duration\.yaml:8:\d+: .*"10 minutes"/ },
     { name: "non-http target URL", args: () => [file("bad-url.yaml")], expect: /bad-url\.yaml:2:\d+: .*ftp/ },
+    { name: "ramp stage without a unit", args: () => [file("bad-stage.yaml")], expect: /bad-stage\.yaml:9:29: load\.stages\[0\]\.duration: plain number 5 is not a duration/ },
+    { name: "steps without an SLO", args: () => [...flagsOnly(), "--load", "steps", "--start-rate", "10", "--step-rate", "5", "--max-rate", "20", "--step-duration", "1s"], expect: /--load: load\.slo: / },
+    { name: "flags of two load models", args: () => [...flagsOnly(), "--connections", "8", "--speed", "2"], expect: /--speed, --connections: these flags belong to different load models/ },
     { name: "missing file", args: () => [file("nope.yaml")], expect: /nope\.yaml: .*(not found|no such file)/i },
     { name: "missing recording", args: () => ["--traffic", file("nope.har"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /nope\.har: .*(not found|no such file)/i },
   ];

@@ -1,5 +1,5 @@
 import { createTally, mergeTally } from "@parallax/diff";
-import { LatencyTimeline, addHistogram, createLatencyHistogram, decodeHistogram, type LatencyHistogram } from "@parallax/metrics";
+import { LatencyTimeline, addHistogram, createLatencyHistogram, decodeHistogram as decodeInto, type LatencyHistogram } from "@parallax/metrics";
 import { addCounts, type DiffTally, type PhaseInterval, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
 
 export type MergedTarget = TargetCounts & {
@@ -53,6 +53,8 @@ export class SnapshotMerger {
   /** Agents declared lost: what they send afterwards is not counted (their share was reported as never sent). */
   readonly #fenced = new Set<string>();
   readonly #exemplars: number;
+  /** Histograms a snapshot is decoded into before it is added: reused, so merging allocates no counts arrays. */
+  readonly #scratch: LatencyHistogram[] = [];
   #duplicates = 0;
 
   constructor(
@@ -81,6 +83,8 @@ export class SnapshotMerger {
       return false;
     }
     // Decode first: a snapshot that cannot be decoded must change nothing, not half the totals.
+    let slot = 0;
+    const decodeHistogram = (encoded: string) => decodeInto(encoded, (this.#scratch[slot++] ??= createLatencyHistogram()));
     const histograms = new Map<TargetName, { latency: LatencyHistogram; service: LatencyHistogram | undefined }>();
     for (const [name, t] of Object.entries(s.targets) as Array<[TargetName, Snapshot["targets"][TargetName]]>) {
       if (t) histograms.set(name, { latency: decodeHistogram(t.histogram), service: t.service === undefined ? undefined : decodeHistogram(t.service) });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { createTally } from "@parallax/diff";
-import { IntervalHistogram } from "@parallax/metrics";
+import { IntervalHistogram, decodeHistogram } from "@parallax/metrics";
 import type { Snapshot } from "@parallax/protocol";
 import { SnapshotMerger } from "../src/index.js";
 
@@ -105,7 +105,7 @@ it("merges service time, capacity steps, the per-second timeline and generator h
   const candidate = merger.targets.get("candidate");
   assert.equal(candidate?.service.totalCount, 2, "only agent a reported service times");
   assert.deepEqual(
-    candidate?.timeline.intervals().map((i) => [i.startMs, i.histogram.totalCount]),
+    candidate?.timeline.intervals().map((i) => [i.startMs, "encoded" in i.histogram ? decodeHistogram(i.histogram.encoded).totalCount : i.histogram.totalCount]),
     [
       [0, 2],
       [1000, 1],

@@ -41,8 +41,9 @@ export interface IntervalData {
 export class IntervalSink implements Sink {
   readonly #comparator: Comparator;
   readonly #targets = new Map<TargetName, TargetCounters>();
-  /** Per step, per target; created on first use so a long step run ships only what moved. */
-  #phases = new Map<number, Map<TargetName, PhaseCounters>>();
+  /** Per step, per target, created on first use; only steps touched since the last `take` are shipped. */
+  readonly #phases = new Map<number, Map<TargetName, PhaseCounters>>();
+  readonly #touched = new Set<number>();
   #diff: DiffTally = createTally();
   #skipped: Record<string, number> = {};
   #late = 0;
@@ -128,13 +129,15 @@ export class IntervalSink implements Sink {
       c.statusCodes = {};
     }
     const phases: Record<string, Partial<Record<TargetName, PhaseInterval>>> = {};
-    for (const [index, byTarget] of this.#phases) {
+    for (const index of this.#touched) {
       const entry: Partial<Record<TargetName, PhaseInterval>> = {};
-      for (const [name, p] of byTarget) {
+      for (const [name, p] of this.#phases.get(index) ?? []) {
         entry[name] = { requests: p.requests, responses: p.responses, errors: p.errors, completed: p.completed, latencySumMicros: p.latencySumMicros, histogram: p.latency.takeDelta() };
+        p.requests = p.responses = p.errors = p.completed = p.latencySumMicros = 0;
       }
       phases[String(index)] = entry;
     }
+    this.#touched.clear();
     const data: IntervalData = {
       done: this.#done,
       targets,
@@ -143,7 +146,6 @@ export class IntervalSink implements Sink {
       scheduler: { late: this.#late, maxLagMs: this.#maxLagMs, dispatched: this.#dispatched, lag: this.#lag.takeDelta() },
       phases,
     };
-    this.#phases = new Map();
     this.#diff = createTally();
     this.#skipped = {};
     this.#late = 0;
@@ -159,6 +161,7 @@ export class IntervalSink implements Sink {
   }
 
   #phase(index: number, target: TargetName): PhaseCounters {
+    this.#touched.add(index);
     let byTarget = this.#phases.get(index);
     if (!byTarget) this.#phases.set(index, (byTarget = new Map()));
     let counters = byTarget.get(target);

@@ -95,8 +95,12 @@ function zigZagDecode(n: number): number {
   return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
 }
 
-/** Decodes a histogram from any V2 writer (Java, C, hdr-histogram-js); throws a clear Error on anything else. */
-export function decodeHistogram(base64: string): LatencyHistogram {
+/**
+ * Decodes a histogram from any V2 writer (Java, C, hdr-histogram-js); throws a clear Error on anything else.
+ * `reuse`: a histogram of ours to decode into (its contents are replaced; left undefined on error), so a hot
+ * loop need not allocate a counts array per call. Histograms with other bounds are still decoded fresh.
+ */
+export function decodeHistogram(base64: string, reuse?: LatencyHistogram): LatencyHistogram {
   if (typeof base64 !== "string") throw invalid("expected a string");
   const text = base64.trim();
   if (text.length === 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text) || text.length % 4 === 1) throw invalid("not base64");
@@ -135,7 +139,10 @@ export function decodeHistogram(base64: string): LatencyHistogram {
     throw invalid(`bounds ${lowest}..${highest} at ${digits} digits need too many buckets`);
   }
   const same = lowest === LOWEST_MICROS && highest === HIGHEST_MICROS && digits === SIGNIFICANT_DIGITS;
-  const source: JsHistogram = same ? newHdr() : new Float64Histogram(lowest, highest, digits);
+  // Decoding into a caller's scratch histogram saves a full counts array per call (merging runs this every second per agent).
+  const reused = same && reuse !== undefined ? hdrOf(reuse) : undefined;
+  reused?.reset();
+  const source: JsHistogram = reused ?? (same ? newHdr() : new Float64Histogram(lowest, highest, digits));
   const at = { pos: HEADER_BYTES };
   const end = HEADER_BYTES + payloadLength;
   let index = 0;
@@ -151,7 +158,7 @@ export function decodeHistogram(base64: string): LatencyHistogram {
   }
   if (index > source.countsArrayLength) throw invalid("zero run past the histogram's range");
   source.establishInternalTackingValues(Math.min(index, source.countsArrayLength));
-  if (same) return wrapHdr(source);
+  if (same) return reuse ?? wrapHdr(source);
 
   return rebucket(source);
 }

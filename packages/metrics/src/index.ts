@@ -2,5 +2,5 @@ export { addHistogram, createLatencyHistogram, HIGHEST_MICROS, LOWEST_MICROS, SI
 export { decodeHistogram, emptyHistogramEncoded, encodeHistogram } from "./encoding.js";
 export { latencySummaryMs, percentileDistribution, valueAtPercentileMs, type LatencySummaryMs } from "./summary.js";
 export { IntervalHistogram } from "./interval.js";
-export { formatIntervalLog, INTERVAL_LOG_MAX_VALUE_UNIT_RATIO, type IntervalLogOptions, type LoggedInterval } from "./interval-log.js";
+export { encodeInterval, formatIntervalLog, INTERVAL_LOG_MAX_VALUE_UNIT_RATIO, type EncodedInterval, type IntervalLogOptions, type LoggedInterval } from "./interval-log.js";
 export { LatencyTimeline } from "./timeline.js";

@@ -7,7 +7,22 @@ export interface LoggedInterval {
   /** Start of the interval, ms after the log's start time. */
   readonly startMs: number;
   readonly durationMs: number;
-  readonly histogram: LatencyHistogram; // microseconds
+  /** Microseconds; or already encoded, with its max (how long runs keep their seconds, see LatencyTimeline). */
+  readonly histogram: LatencyHistogram | EncodedInterval;
+}
+
+/** An interval's histogram kept encoded (a few hundred bytes instead of a full counts array). */
+export interface EncodedInterval {
+  /** HdrHistogram V2 compressed, base64. */
+  readonly encoded: string;
+  /** The top of the max value's bucket, µs (what Java logs as the interval max); 0 when empty. */
+  readonly maxMicros: number;
+}
+
+/** Encodes a histogram for keeping, with the max its log line needs. */
+export function encodeInterval(histogram: LatencyHistogram): EncodedInterval {
+  const hdr = hdrOf(histogram);
+  return { encoded: encodeHistogram(histogram), maxMicros: hdr.maxValue === 0 ? 0 : hdr.highestEquivalentValue(hdr.maxValue) };
 }
 
 export interface IntervalLogOptions {
@@ -68,10 +83,9 @@ export function formatIntervalLog(intervals: readonly LoggedInterval[], options:
   lines.push(LEGEND);
   const tag = options.tag === undefined ? "" : `Tag=${options.tag},`;
   for (const { startMs, durationMs, histogram } of intervals) {
-    const hdr = hdrOf(histogram);
     // Java logs getMaxValue(): the top of the max's bucket, so the column agrees with what a reader decodes.
-    const maxMicros = hdr.maxValue === 0 ? 0 : hdr.highestEquivalentValue(hdr.maxValue);
-    lines.push(`${tag}${thousandths(Math.round(startMs))},${thousandths(Math.round(durationMs))},${thousandths(maxMicros)},${encodeHistogram(histogram)}`);
+    const { encoded, maxMicros } = "encoded" in histogram ? histogram : encodeInterval(histogram);
+    lines.push(`${tag}${thousandths(Math.round(startMs))},${thousandths(Math.round(durationMs))},${thousandths(maxMicros)},${encoded}`);
   }
   return lines.join("\n") + "\n";
 }

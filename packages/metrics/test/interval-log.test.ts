@@ -167,7 +167,7 @@ function assertRan(run: SpawnSyncReturns<string>): void {
 
 describe("HistogramLogProcessor (Java reference) on our logs", { skip: skipWithoutJava() }, () => {
   // Three intervals of known values: 1..1000 ms; 37 µs..74 ms; a fast 250 µs body with a 2 s tail.
-  const intervals: LoggedInterval[] = [
+  const intervals: Array<LoggedInterval & { readonly histogram: LatencyHistogram }> = [
     { startMs: 0, durationMs: 1000, histogram: histogramOf(range(1000, (i) => i * 1000)) },
     { startMs: 1000, durationMs: 1000, histogram: histogramOf(range(2000, (i) => i * 37)) },
     { startMs: 2000, durationMs: 1000, histogram: histogramOf([...range(500, () => 250), ...range(5, () => 2_000_000)]) },
@@ -189,7 +189,7 @@ describe("HistogramLogProcessor (Java reference) on our logs", { skip: skipWitho
   }
 
   /** What the processor's interval CSV should say: end time, the interval's and the running total's figures, in ms. */
-  function expectedRows(logged: readonly LoggedInterval[]): number[][] {
+  function expectedRows(logged: ReadonlyArray<LoggedInterval & { readonly histogram: LatencyHistogram }>): number[][] {
     const total = createLatencyHistogram();
     return logged.map(({ startMs, durationMs, histogram: h }) => {
       addHistogram(total, h);

@@ -16,6 +16,14 @@ const MISSING_HINTS: Readonly<Record<string, string>> = {
   "targets.candidate": "add candidate: <URL of the version under test>, or pass --candidate <URL>",
   traffic: "add traffic: { file: <recording .jsonl or .har> }, or pass --traffic <file>",
   "traffic.file": "add file: <path of the recording>, or pass --traffic <file>",
+  "load.slo": "what each step must meet, e.g. slo: { p99: 100ms, errorRate: 0.01 }, or pass --slo-p99 / --slo-error-rate",
+  "load.startRate": "the first step's rate, e.g. startRate: 100, or pass --start-rate",
+  "load.stepRate": "the rate added at each step, e.g. stepRate: 50, or pass --step-rate",
+  "load.maxRate": "the last step's rate, e.g. maxRate: 400, or pass --max-rate",
+  "load.stepDuration": "how long each step lasts, e.g. stepDuration: 30s, or pass --step-duration",
+  "load.stages": "e.g. stages: [{ rate: 100, duration: 30s }], or pass --stages 100:30s",
+  "load.connections": "concurrent connections per target, e.g. connections: 64, or pass --connections",
+  "load.duration": "how long to run, e.g. duration: 30s, or pass --duration",
 };
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {
