@@ -328,6 +328,7 @@ export class Agent {
       scheduler: data.scheduler,
       window,
       ...(Object.keys(data.phases).length ? { phases: data.phases } : {}),
+      ...(Object.keys(data.endpoints).length ? { endpoints: data.endpoints } : {}),
       ...(generator ? { generator } : {}),
     };
     const bytes = withinMessageLimit(payload);

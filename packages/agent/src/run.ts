@@ -41,7 +41,7 @@ export class PreparedRun {
   ) {
     this.plan = planForRecording(scenario.load, recording);
     this.planned = segmentSize(segment, this.plan.total);
-    this.#requests = prepareRequests(recording, { runId, allowUnsafeProduction: scenario.compare.allowUnsafeProduction });
+    this.#requests = prepareRequests(recording, { runId, allowUnsafeProduction: scenario.compare.allowUnsafeProduction, endpoints: scenario.compare.endpoints });
     this.#targets = [];
     this.#closedTargets = [];
     for (const name of TARGET_NAMES) {
@@ -59,6 +59,7 @@ export class PreparedRun {
       headers: scenario.compare.headers,
       exemplars: scenario.compare.exemplars,
       maxExemplarBodyBytes: MAX_EXEMPLAR_BODY_BYTES,
+      rules: scenario.compare.rules,
     });
     this.sink = new IntervalSink(
       comparator,

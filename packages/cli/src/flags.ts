@@ -27,6 +27,11 @@ export interface RunFlags {
   readonly allowUnsafeProduction?: string[];
   readonly redactHeader?: string[];
   readonly redactQuery?: string[];
+  readonly threshold?: string[];
+  readonly abort?: string[];
+  readonly endpoint?: string[];
+  readonly compare?: string[];
+  readonly noiseMethod?: string;
   readonly maxDiffRate?: string;
   readonly maxErrorRate?: string;
   readonly maxLatencyRatio?: string;
@@ -103,11 +108,72 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
   }
   if (flags.compareHeader?.length) set("compare.headers", flags.compareHeader, "--compare-header");
   if (flags.allowUnsafeProduction?.length) set("compare.allowUnsafeProduction", flags.allowUnsafeProduction, "--allow-unsafe-production");
-  num("thresholds.maxDiffRate", flags.maxDiffRate, "--max-diff-rate");
-  num("thresholds.maxErrorRate", flags.maxErrorRate, "--max-error-rate");
-  num("thresholds.maxLatencyRatio", flags.maxLatencyRatio, "--max-latency-ratio");
+  if (flags.threshold?.length) {
+    // The shorthands join the expressions (the file's thresholds are replaced by the flags' list).
+    const legacy = LEGACY_THRESHOLDS.flatMap(([key, flag, write]) => {
+      const text = flags[key];
+      const value = text === undefined ? undefined : number(text, flag);
+      return value === undefined ? [] : [write(value)];
+    });
+    set("thresholds", [...flags.threshold, ...legacy], "--threshold");
+  } else {
+    num("thresholds.maxDiffRate", flags.maxDiffRate, "--max-diff-rate");
+    num("thresholds.maxErrorRate", flags.maxErrorRate, "--max-error-rate");
+    num("thresholds.maxLatencyRatio", flags.maxLatencyRatio, "--max-latency-ratio");
+  }
+  if (flags.abort?.length) set("abort", flags.abort, "--abort");
+  if (flags.endpoint?.length) set("compare.endpoints", flags.endpoint, "--endpoint");
+  if (flags.noiseMethod !== undefined) set("compare.noise.method", flags.noiseMethod, "--noise-method");
+  if (flags.compare?.length) {
+    const rules = flags.compare.map((text) => parseCompareFlag(text, issues));
+    if (rules.every((r) => r !== undefined)) set("compare.rules", rules, "--compare");
+  }
   if (issues.length) throw new InvalidInputError(issues);
   return { overrides, sources };
+}
+
+/** The older threshold flags, each as the expression it means. */
+const LEGACY_THRESHOLDS: ReadonlyArray<readonly ["maxDiffRate" | "maxErrorRate" | "maxLatencyRatio", string, (x: number) => string]> = [
+  ["maxDiffRate", "--max-diff-rate", (x) => `diff.rate <= ${Number((x * 100).toPrecision(12))}%`],
+  ["maxErrorRate", "--max-error-rate", (x) => `candidate.errors.rate <= ${Number((x * 100).toPrecision(12))}%`],
+  ["maxLatencyRatio", "--max-latency-ratio", (x) => `candidate.p99 <= ${x} * production.p99`],
+];
+
+const COMPARE_KINDS = ["label", "scores", "tensor", "drift"];
+/** `--compare` options: name=value, comma-separated, after the path's last colon. */
+const COMPARE_OPTIONS = /^[A-Za-z]+=[^,=]+(?:,[A-Za-z]+=[^,=]+)*$/;
+
+/**
+ * `KIND:PATH[:OPTIONS]` → a compare rule, e.g. `label:$.predictions[*].label`,
+ * `scores:$.predictions[*].scores:topK=1,tolerance=0.001`, `tensor:$.outputs:abs=1e-5,rel=1e-3`.
+ * The scenario schema checks the rest (the path, which options a kind takes).
+ */
+function parseCompareFlag(text: string, issues: Issue[]): Record<string, unknown> | undefined {
+  const colon = text.indexOf(":");
+  const kind = colon < 0 ? text : text.slice(0, colon);
+  if (colon < 0 || !COMPARE_KINDS.includes(kind)) {
+    issues.push({ location: "--compare", message: `expected KIND:PATH[:OPTIONS] with KIND one of ${COMPARE_KINDS.join(", ")}, e.g. 'label:$.predictions[*].label', got "${text}"` });
+    return undefined;
+  }
+  let path = text.slice(colon + 1);
+  const last = path.lastIndexOf(":");
+  const options: Record<string, unknown> = {};
+  if (last >= 0 && COMPARE_OPTIONS.test(path.slice(last + 1))) {
+    for (const pair of path.slice(last + 1).split(",")) {
+      const [name = "", raw = ""] = pair.split("=");
+      const value = Number(raw);
+      if (!Number.isFinite(value)) {
+        issues.push({ location: "--compare", message: `option ${name} of "${text}" must be a number, got "${raw}"` });
+        return undefined;
+      }
+      if (name === "abs" || name === "rel") {
+        const tolerance = (options["tolerance"] ??= {}) as Record<string, number>;
+        tolerance[name === "abs" ? "absolute" : "relative"] = value;
+      } else options[name] = value;
+    }
+    path = path.slice(0, last);
+  }
+  return { kind, path, ...options };
 }
 
 /** The flags that imply a model when --load is not given, each with the model it implies. */

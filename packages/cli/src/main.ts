@@ -40,6 +40,11 @@ function withRunFlags(command: Command): Command {
     .option("--allow-unsafe-production <rule>", "let 'METHOD /path-glob' reach production (repeatable)", collect)
     .option("--redact-header <name>", "also redact this header at ingest (repeatable)", collect)
     .option("--redact-query <name>", "also redact this query parameter at ingest (repeatable)", collect)
+    .option("--threshold <expr>", "verdict rule, e.g. 'candidate.p99 < 1.1 * production.p99', 'diff.rate < 0.5%' (repeatable; replaces the file's thresholds)", collect)
+    .option("--abort <expr>", "stop the run early when this holds on the data so far, e.g. 'production.errors.rate > 5%' (repeatable)", collect)
+    .option("--endpoint <template>", "group results by this endpoint template, e.g. 'POST /v1/models/{model}:predict' (repeatable)", collect)
+    .option("--compare <rule>", "ML-aware comparison KIND:PATH[:OPTIONS], e.g. 'label:$.predictions[*].label', 'scores:$.scores:topK=3,tolerance=0.001', 'tensor:$.outputs:abs=1e-5,rel=1e-3' (repeatable)", collect)
+    .option("--noise-method <method>", "how noise is told from real differences with a secondary: mcnemar (default) or diffy")
     .option("--max-diff-rate <x>", "fail when different / compared pairs exceeds x")
     .option("--max-error-rate <x>", "fail when candidate errors / requests exceeds x")
     .option("--max-latency-ratio <x>", "fail when candidate p99 / production p99 exceeds x");

@@ -71,3 +71,28 @@ it("refuses flags of two load models and malformed stages, naming the flags", ()
   ]);
   assert.deepEqual(locations({ stages: "100/30s" }), ['--stages: expected RATE:DURATION stages separated by commas (e.g. 100:30s,500:1m), got "100/30s"']);
 });
+
+it("reads --threshold, --abort, --endpoint and --compare; the --max-* shorthands join the expressions", () => {
+  const { overrides } = flagsToOverrides({
+    threshold: ["candidate.p99 < 1.1 * production.p99"],
+    maxDiffRate: "0.005",
+    abort: ["production.errors.rate > 5%"],
+    endpoint: ["POST /v1/models/{model}:predict"],
+    compare: ["label:$.predictions[*].label", "scores:$.predictions[*].scores:topK=3,tolerance=0.001", "tensor:$.outputs:abs=1e-5,rel=1e-3"],
+    noiseMethod: "diffy",
+  });
+  assert.deepEqual(overrides, {
+    thresholds: ["candidate.p99 < 1.1 * production.p99", "diff.rate <= 0.5%"],
+    abort: ["production.errors.rate > 5%"],
+    compare: {
+      endpoints: ["POST /v1/models/{model}:predict"],
+      noise: { method: "diffy" },
+      rules: [
+        { kind: "label", path: "$.predictions[*].label" },
+        { kind: "scores", path: "$.predictions[*].scores", topK: 3, tolerance: 0.001 },
+        { kind: "tensor", path: "$.outputs", tolerance: { absolute: 1e-5, relative: 1e-3 } },
+      ],
+    },
+  });
+  assert.throws(() => flagsToOverrides({ compare: ["labels:$.x"] }), /expected KIND:PATH\[:OPTIONS\] with KIND one of label, scores, tensor, drift/);
+});

@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { createTally, summarize } from "@parallax/diff";
+import { createTally, summarize, summarizeComparisons } from "@parallax/diff";
 import { emptyHistogramEncoded, encodeHistogram, latencySummaryMs, type LoggedInterval } from "@parallax/metrics";
 import {
   InfrastructureError,
@@ -13,6 +13,7 @@ import {
   encodeMessage,
   systemClock,
   type AgentResult,
+  type ComparisonReport,
   type Clock,
   type Logger,
   type Progress,
@@ -31,7 +32,9 @@ import { analyseCapacity, brokenTargets } from "./capacity/analysis.js";
 import { generatorHealth } from "./generator.js";
 import { SnapshotMerger } from "./merge.js";
 import { AgentRegistry, type KnownAgent } from "./registry.js";
-import { evaluateVerdict } from "./verdict.js";
+import { endpointDiffs, endpointResults, endpointScope } from "./endpoints.js";
+import type { MetricsScope } from "./metrics-scope.js";
+import { evaluateThreshold, evaluateVerdict, observedText } from "./verdict.js";
 
 // Liveness and pacing, together.
 export const LEASE_MS = 5000;
@@ -45,6 +48,9 @@ const STOP_GRACE_MS = 10_000;
 const GAP_GRACE_MS = 5000;
 /** Beyond the plan's last due time and the slowest target timeout, how long to wait for agents. */
 const FINISH_GRACE_MS = 30_000;
+/** Abort rules are checked this often, once their scope has seen this many requests. */
+const ABORT_CHECK_MS = 1000;
+const ABORT_MIN_REQUESTS = 20;
 /** After a step ends, how long its answers get to arrive in snapshots before the step is judged (on top of the SLO's p99). */
 const STEP_SETTLE_MS = 1500;
 
@@ -114,7 +120,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   // Each invocation gets its own epoch: a rerun with the same run id, or a second coordinator,
   // can never take over this run's agents, leases or snapshots (fencing).
   const epoch = randomInt(1, 2 ** 31);
-  const merger = new SnapshotMerger(runId, epoch, { exemplars: scenario.compare.exemplars });
+  const merger = new SnapshotMerger(runId, epoch, { exemplars: scenario.compare.exemplars, rules: scenario.compare.rules });
   const bundleKey = `${runId}.${epoch}`;
   await bus.blobs.put(bundleKey, bytes);
   let chosen: KnownAgent[] = [];
@@ -128,6 +134,32 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   let capacityStop: "slo-broken" | undefined;
   let endedAt = clock.now();
   let startWall: number | undefined;
+  let abortReason: string | undefined;
+  let lastAbortCheck = 0;
+  /**
+   * Abort rules on the merged data so far, about once a second. A rule waits for
+   * ABORT_MIN_REQUESTS requests at its scope, so one early error is not "100 % errors".
+   */
+  const firedAbortRule = (now: number): string | undefined => {
+    if (now - lastAbortCheck < ABORT_CHECK_MS) return undefined;
+    lastAbortCheck = now;
+    const differing = Object.values(merger.diff.combos).reduce((n, v) => n + v, 0) + merger.diff.overflowPairs;
+    const live: MetricsScope = {
+      target: (name) => merger.targets.get(name),
+      // Before noise is known, a pair with any difference counts.
+      diff: { compared: merger.diff.compared, different: differing },
+      comparisons: [],
+    };
+    const liveDiffs = new Map(Object.entries(merger.diff.endpoints).map(([e, t]) => [e, { compared: t.compared, different: 0 }]));
+    for (const rule of scenario.abort) {
+      const scope = rule.endpoint === undefined ? live : endpointScope(rule.endpoint, merger.endpoints, liveDiffs, []);
+      const seen = Math.max(scope?.target("production")?.requests ?? 0, scope?.target("candidate")?.requests ?? 0);
+      if (!scope || seen < ABORT_MIN_REQUESTS) continue;
+      const result = evaluateThreshold(rule, () => scope);
+      if (result.pass) return `${rule.endpoint === undefined ? "" : `[${rule.endpoint}] `}${rule.expression} (${observedText(result)})`;
+    }
+    return undefined;
+  };
   const cleanup = async () => {
     for (const s of subscriptions.splice(0)) s.unsubscribe();
     await bus.stream.purge(SUBJECTS.runSnapshots(runId)).catch(() => {});
@@ -239,6 +271,16 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
           }
         }
       }
+      if (scenario.abort.length > 0 && stopRequestedAt === undefined) {
+        const fired = firedAbortRule(now);
+        if (fired) {
+          stopRequestedAt = now;
+          status = "aborted";
+          abortReason = `run aborted by the abort rule ${fired}: figures are partial`;
+          event("abort-rule", `abort rule ${fired}: agents told to stop`);
+          bus.publish(SUBJECTS.runControl(runId), encodeMessage("parallax.v1.stop", { runId, epoch, reason: "abort rule" }));
+        }
+      }
       if (options.signal?.aborted && stopRequestedAt === undefined) {
         stopRequestedAt = now;
         status = "aborted";
@@ -323,7 +365,18 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     const diff = summarize(merger.diff, scenario.compare.noise);
     const production = targets.production as TargetResult;
     const candidate = targets.candidate as TargetResult;
-    const verdict = evaluateVerdict(scenario.thresholds, { production, candidate }, diff, { paired: plan.kind === "open" });
+    const comparisons: ComparisonReport[] = summarizeComparisons(merger.diff, scenario.compare.rules);
+    const diffs = endpointDiffs(merger.diff, diff);
+    const runScope: MetricsScope = {
+      target: (name) => {
+        const m = merger.targets.get(name);
+        return m && { requests: m.requests, responses: m.responses, errors: m.errors, latency: m.latency, rps: targets[name]?.throughputRps ?? 0 };
+      },
+      diff: { compared: diff.compared, different: diff.different },
+      comparisons,
+    };
+    const scopeOf = (endpoint: string | undefined) => (endpoint === undefined ? runScope : endpointScope(endpoint, merger.endpoints, diffs, comparisons));
+    const verdict = evaluateVerdict(scenario.thresholds, scopeOf, { production, candidate }, diff, { paired: plan.kind === "open" });
     const agents: AgentResult[] = chosen.map((agent) => {
       const p = merger.agents.get(agent.id);
       const segment = segments.get(agent.id);
@@ -346,8 +399,9 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     const warnings = agents
       .filter((a) => a.generator?.bottleneck)
       .map((a) => `the load generator on agent ${a.id} was the bottleneck (${a.generator?.reasons.join("; ")}): latency figures include its delay and are not trustworthy; lower the rate or add agents`);
+    if (merger.diff.rejectedStates) warnings.push(`${merger.diff.rejectedStates} comparison state(s) from agents were malformed and left out: model-output figures are short by them`);
     const reasons = [...verdict.reasons];
-    if (status === "aborted") reasons.unshift("run aborted before completion: figures are partial");
+    if (status === "aborted") reasons.unshift(abortReason ?? "run aborted before completion: figures are partial");
     for (const a of agents) {
       if (a.state === "lost") reasons.unshift(`agent ${a.id} lost: ${a.planned - a.requests} requests of its segment were never sent`);
       else if (a.state === "stopped" && status !== "aborted") reasons.unshift(`agent ${a.id} stopped early: ${a.planned - a.requests} requests of its segment were never sent`);
@@ -371,7 +425,9 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
       },
       targets: { ...targets, production, candidate },
       diff,
-      verdict: { pass: verdict.pass && status === "completed", reasons, checks: verdict.checks, warnings },
+      verdict: { pass: verdict.pass && status === "completed", reasons, checks: verdict.checks, warnings, thresholds: verdict.thresholds },
+      endpoints: endpointResults(merger.endpoints, diffs, scenario.compare.latency),
+      comparisons,
       skipped: { count: skippedCount, reasons: { ...merger.skipped } },
       ...(scenario.load.model === "steps"
         ? {

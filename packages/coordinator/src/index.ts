@@ -1,7 +1,9 @@
 export { LEASE_MS, runCoordinator, type CoordinatorOptions, type RunIntervals } from "./coordinator.js";
 export { SnapshotMerger, type AgentProgress, type GeneratorProgress, type MergedPhase, type MergedTarget } from "./merge.js";
 export { AgentRegistry, LOST_AFTER_MS, SUSPECT_AFTER_MS, type KnownAgent, type Liveness } from "./registry.js";
-export { evaluateVerdict, type Verdict } from "./verdict.js";
+export { evaluateThreshold, evaluateThresholds, evaluateVerdict, observedText, type ScopeOf, type Verdict } from "./verdict.js";
+export { resolveMetric, type ComparisonFigures, type MetricsScope, type ScopeTarget } from "./metrics-scope.js";
+export { endpointDiffs, endpointMatches, endpointResults, endpointScope } from "./endpoints.js";
 export { analyseCapacity, brokenTargets, type CapacityInput } from "./capacity/analysis.js";
 export { findKnee, kneeRatio, meetsSlo, type StepMeasure, type StepOutcome } from "./capacity/knee.js";
 export { fitUsl, type UslFit, type UslPoint } from "./capacity/usl.js";

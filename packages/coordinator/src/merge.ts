@@ -1,4 +1,4 @@
-import { createTally, mergeTally } from "@parallax/diff";
+import { createTally, mergeTally, type ScopedComparisonRule } from "@parallax/diff";
 import { LatencyTimeline, addHistogram, createLatencyHistogram, decodeHistogram as decodeInto, type LatencyHistogram } from "@parallax/metrics";
 import { addCounts, type DiffTally, type PhaseInterval, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
 
@@ -8,6 +8,14 @@ export type MergedTarget = TargetCounts & {
   /** Per second of the run, for the interval log. */
   readonly timeline: LatencyTimeline;
 };
+
+/** One target at one endpoint template, summed over agents. */
+export interface MergedEndpointTarget {
+  requests: number;
+  responses: number;
+  errors: number;
+  readonly latency: LatencyHistogram;
+}
 
 /** One capacity step of one target, summed over agents. */
 export type MergedPhase = Omit<PhaseInterval, "histogram"> & { readonly latency: LatencyHistogram };
@@ -49,10 +57,14 @@ export class SnapshotMerger {
   readonly agents = new Map<string, AgentProgress>();
   /** Capacity steps by index, then target. */
   readonly phases = new Map<number, Map<TargetName, MergedPhase>>();
+  /** Endpoint templates, then target. */
+  readonly endpoints = new Map<string, Map<TargetName, MergedEndpointTarget>>();
   readonly #seen = new Set<string>();
   /** Agents declared lost: what they send afterwards is not counted (their share was reported as never sent). */
   readonly #fenced = new Set<string>();
   readonly #exemplars: number;
+  /** The scenario's ML comparisons: what agents' comparison states are merged with. */
+  readonly #rules: readonly ScopedComparisonRule[];
   /** Histograms a snapshot is decoded into before it is added: reused, so merging allocates no counts arrays. */
   readonly #scratch: LatencyHistogram[] = [];
   #duplicates = 0;
@@ -60,9 +72,10 @@ export class SnapshotMerger {
   constructor(
     readonly runId: string,
     readonly epoch: number,
-    options: { readonly exemplars: number },
+    options: { readonly exemplars: number; readonly rules?: readonly ScopedComparisonRule[] },
   ) {
     this.#exemplars = options.exemplars;
+    this.#rules = options.rules ?? [];
   }
 
   get duplicates(): number {
@@ -93,6 +106,12 @@ export class SnapshotMerger {
     for (const [index, byTarget] of Object.entries(s.phases ?? {})) {
       for (const [name, p] of Object.entries(byTarget) as Array<[TargetName, PhaseInterval | undefined]>) {
         if (p) phases.push([Number(index), name, p, decodeHistogram(p.histogram)]);
+      }
+    }
+    const endpoints: Array<[string, TargetName, { requests: number; responses: number; errors: number }, LatencyHistogram]> = [];
+    for (const [endpoint, byTarget] of Object.entries(s.endpoints ?? {})) {
+      for (const [name, e] of Object.entries(byTarget) as Array<[TargetName, { requests: number; responses: number; errors: number; histogram: string } | undefined]>) {
+        if (e) endpoints.push([endpoint, name, e, decodeHistogram(e.histogram)]);
       }
     }
     const lag = s.scheduler.lag === undefined ? undefined : decodeHistogram(s.scheduler.lag);
@@ -130,6 +149,13 @@ export class SnapshotMerger {
       if (decoded.service) addHistogram(merged.service, decoded.service);
       if (s.window) merged.timeline.add(s.window.toMs, decoded.latency);
     }
+    for (const [endpoint, name, e, histogram] of endpoints) {
+      const merged = this.#endpoint(endpoint, name);
+      merged.requests += e.requests;
+      merged.responses += e.responses;
+      merged.errors += e.errors;
+      addHistogram(merged.latency, histogram);
+    }
     for (const [index, name, p, histogram] of phases) {
       const merged = this.#phase(index, name);
       merged.requests += p.requests;
@@ -139,7 +165,7 @@ export class SnapshotMerger {
       merged.latencySumMicros += p.latencySumMicros;
       addHistogram(merged.latency, histogram);
     }
-    mergeTally(this.diff, s.diff, { exemplars: this.#exemplars });
+    mergeTally(this.diff, s.diff, { exemplars: this.#exemplars, rules: this.#rules });
     addCounts(this.skipped, s.skipped);
     return true;
   }
@@ -193,6 +219,14 @@ export class SnapshotMerger {
       this.targets.set(name, target);
     }
     return target;
+  }
+
+  #endpoint(endpoint: string, name: TargetName): MergedEndpointTarget {
+    let byTarget = this.endpoints.get(endpoint);
+    if (!byTarget) this.endpoints.set(endpoint, (byTarget = new Map()));
+    let merged = byTarget.get(name);
+    if (!merged) byTarget.set(name, (merged = { requests: 0, responses: 0, errors: 0, latency: createLatencyHistogram() }));
+    return merged;
   }
 
   #phase(index: number, name: TargetName): MergedPhase {

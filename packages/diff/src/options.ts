@@ -2,6 +2,7 @@
 
 import type { Issue, RecordedRequest } from "@parallax/protocol";
 import { parseIgnorePattern } from "./ignore.js";
+import { validateRules, type ScopedComparisonRule } from "./rules.js";
 import type { Tolerance } from "./tolerance.js";
 
 export interface CompareOptions {
@@ -21,6 +22,14 @@ export interface CompareOptions {
   readonly maxCombos?: number;
   /** Uniform in [0, 1), for reservoir sampling; tests pass a seeded one. */
   readonly random?: () => number;
+  /**
+   * ML-aware comparisons (`compare.rules`), each optionally restricted to one endpoint template
+   * (`POST /v1/models/{id}:predict`, or `/v1/models/{id}:predict` for every method). A rule's path
+   * and everything below it is compared by the rule instead of structurally, on the endpoints the
+   * rule applies to. Its states are kept in `DiffTally.comparisons` under the rule's index, so
+   * `mergeTally` and `summarizeComparisons` must be given the same list.
+   */
+  readonly rules?: readonly ScopedComparisonRule[];
 }
 
 export const COMPARE_DEFAULTS = Object.freeze({
@@ -80,5 +89,6 @@ export function validateCompareOptions(options: CompareOptions): Issue[] {
   nonNegative(options.maxExemplarBodyBytes, "maxExemplarBodyBytes", true, issues);
   if (options.maxSignatures !== undefined) nonNegative(options.maxSignatures, "maxSignatures", true, issues, 1);
   if (options.maxCombos !== undefined) nonNegative(options.maxCombos, "maxCombos", true, issues, 1);
+  if (options.rules !== undefined) validateRules(options.rules, "rules", issues);
   return issues;
 }

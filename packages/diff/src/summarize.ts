@@ -3,38 +3,80 @@
 import type { DiffGroup, DiffSummary, DiffTally, SignatureTally } from "@parallax/protocol";
 import { mcnemarPValue } from "./mcnemar.js";
 
+export type NoiseMethod = "mcnemar" | "diffy";
+export const NOISE_METHODS: readonly NoiseMethod[] = Object.freeze(["mcnemar", "diffy"]);
+/** The default method; `DiffSummary.noiseMethod` names the one a summary used. */
+export const NOISE_METHOD: NoiseMethod = "mcnemar";
+
 export interface NoiseOptions {
-  /** Significance level of the one-sided McNemar test, e.g. 0.05. */
+  /** mcnemar: Significance level of the one-sided McNemar test, e.g. 0.05. */
   readonly alpha: number;
-  /** Smallest excess rate (candidate − secondary, per triple) that counts as real, e.g. 0.001. */
+  /** mcnemar: Smallest excess rate (candidate − secondary, per triple) that counts as real, e.g. 0.001. */
   readonly minEffect: number;
-}
-
-export const NOISE_METHOD = "mcnemar";
-
-export interface Classification {
-  readonly noise: boolean;
-  /** Present when the endpoint had secondary responses. */
-  readonly pValue?: number;
+  /** How noise is told from real differences (default `mcnemar`); see `classify`. */
+  readonly method?: NoiseMethod;
 }
 
 /**
- * Noise test for one signature (design.md §6). With n = triples of its endpoint that had a
- * secondary response, b = candidate − both (only the candidate differs) and c = secondary − both
- * (only the secondary does): p = P(X >= b), X ~ Binomial(b + c, 1/2) (exact one-sided McNemar),
- * effect = (candidate − secondary) / n. Real when the secondary never shows it (secondary = 0) or
- * when p < alpha and effect > minEffect; noise otherwise. Without secondary data nothing is noise.
- * `candidate` counts all compared pairs, including the few whose secondary failed, which can only
- * make a difference look more real, never hide one.
+ * Diffy's default thresholds (twitter/diffy `DiffyServiceModule`: `threshold.relative` 20.0 and
+ * `threshold.absolute` 0.03, both in percent; applied in `analysis/JoinedDifferences.scala`).
+ * A relative difference |r − n| / (r + n) above 20 % is the same as r > 1.5·n.
  */
-export function classify(sig: SignatureTally, comparedWithSecondary: number, noise: NoiseOptions): Classification {
-  if (comparedWithSecondary === 0) return { noise: false };
+export const DIFFY_THRESHOLDS = Object.freeze({ relative: 0.2, absolute: 0.0003 });
+
+export interface Classification {
+  readonly noise: boolean;
+  /** mcnemar, when the endpoint had secondary responses. */
+  readonly pValue?: number;
+}
+
+/** The two sample sizes of a signature's endpoint. */
+export interface EndpointCounts {
+  /** Pairs compared: the denominator of the candidate's rate. */
+  readonly compared: number;
+  /** Of those, pairs that also had a secondary response: the denominator of the secondary's rate. */
+  readonly comparedWithSecondary: number;
+}
+
+/**
+ * Noise test for one signature (design.md §6). Without secondary data nothing is noise, whatever
+ * the method.
+ *
+ * `mcnemar` (default): with n = triples of its endpoint that had a secondary response,
+ * b = candidate − both (only the candidate differs) and c = secondary − both (only the secondary
+ * does): p = P(X >= b), X ~ Binomial(b + c, 1/2) (exact one-sided McNemar), effect =
+ * (candidate − secondary) / n. Real when the secondary never shows it (secondary = 0) or when
+ * p < alpha and effect > minEffect; noise otherwise. `candidate` counts all compared pairs,
+ * including the few whose secondary failed, which can only make a difference look more real,
+ * never hide one.
+ *
+ * `diffy` (Twitter Diffy's rule with its default thresholds, see `DIFFY_THRESHOLDS`): with
+ * r = candidate / compared (the group's `rate`) and s = secondary / comparedWithSecondary (its
+ * `secondaryRate`), real iff r > s, (r − s) / (r + s) > 20 % (i.e. r > 1.5·s) and r − s > 0.03 %
+ * of the traffic; noise otherwise. Diffy compares counts over one total; rates keep the two
+ * sides comparable when some secondaries failed, and equal Diffy's figures when none did. The
+ * inequalities are strict, as in Diffy's code, and evaluated on integer cross-products, so the
+ * boundaries are exact (while compared · comparedWithSecondary < 9·10^11). Unlike McNemar, a
+ * signature the secondary never shows is still noise when r <= 0.03 %. `alpha` and `minEffect`
+ * are not used.
+ */
+export function classify(sig: SignatureTally, endpoint: EndpointCounts, noise: NoiseOptions): Classification {
+  const withSecondary = endpoint.comparedWithSecondary;
+  if (withSecondary === 0) return { noise: false };
+  if (noise.method === "diffy") return { noise: !diffyReal(sig.candidate, Math.max(endpoint.compared, 1), sig.secondary, withSecondary) };
   const b = Math.max(0, sig.candidate - sig.both);
   const c = Math.max(0, sig.secondary - sig.both);
   const pValue = mcnemarPValue(b, c);
   if (sig.secondary === 0) return { noise: false, pValue };
-  const effect = (sig.candidate - sig.secondary) / comparedWithSecondary;
+  const effect = (sig.candidate - sig.secondary) / withSecondary;
   return { noise: !(pValue < noise.alpha && effect > noise.minEffect), pValue };
+}
+
+/** r = candidate / compared, s = secondary / withSecondary: r > s, 100·(r − s) > 20·(r + s) and 10000·(r − s) > 3, times compared · withSecondary. */
+function diffyReal(candidate: number, compared: number, secondary: number, withSecondary: number): boolean {
+  const r = candidate * withSecondary;
+  const s = secondary * compared;
+  return r > s && 100 * (r - s) > 20 * (r + s) && 10000 * (r - s) > 3 * compared * withSecondary;
 }
 
 function groupOrder(a: DiffGroup, b: DiffGroup): number {
@@ -60,7 +102,7 @@ export function summarize(tally: DiffTally, noise: NoiseOptions): DiffSummary {
     const endpoint = tally.endpoints[sig.endpoint];
     const compared = endpoint?.compared ?? 0;
     const withSecondary = endpoint?.comparedWithSecondary ?? 0;
-    const verdict = classify(sig, withSecondary, noise);
+    const verdict = classify(sig, { compared, comparedWithSecondary: withSecondary }, noise);
     isNoise.set(key, verdict.noise);
     if (sig.candidate === 0) continue;
     const base = {
@@ -72,11 +114,11 @@ export function summarize(tally: DiffTally, noise: NoiseOptions): DiffSummary {
       noise: verdict.noise,
       examples: sig.exemplars,
     };
-    groups.push(
-      verdict.pValue === undefined
-        ? base
-        : { ...base, secondaryCount: sig.secondary, secondaryRate: sig.secondary / withSecondary, pValue: verdict.pValue },
-    );
+    if (withSecondary === 0) groups.push(base);
+    else {
+      const withNoise = { ...base, secondaryCount: sig.secondary, secondaryRate: sig.secondary / withSecondary };
+      groups.push(verdict.pValue === undefined ? withNoise : { ...withNoise, pValue: verdict.pValue });
+    }
   }
   groups.sort(groupOrder);
 
@@ -95,7 +137,8 @@ export function summarize(tally: DiffTally, noise: NoiseOptions): DiffSummary {
     noise: noisy,
     notComparable: tally.notComparable,
     notComparableReasons: { ...tally.notComparableReasons },
-    noiseMethod: NOISE_METHOD,
+    // Named as `classify` applied it: anything but "diffy" ran the default.
+    noiseMethod: noise.method === "diffy" ? "diffy" : NOISE_METHOD,
     groups,
   };
 }

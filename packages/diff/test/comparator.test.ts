@@ -32,6 +32,7 @@ test("identical pairs", () => {
     signatures: {},
     combos: {},
     overflowPairs: 0,
+    comparisons: {},
   });
 });
 
@@ -51,6 +52,7 @@ test("one-sided failure is not comparable and counts nothing else", () => {
     signatures: {},
     combos: {},
     overflowPairs: 0,
+    comparisons: {},
   });
 });
 

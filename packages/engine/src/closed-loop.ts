@@ -87,14 +87,14 @@ function hammer(target: ClosedTarget, requests: readonly PreparedRequest[], opti
     const counted = target.name === "production";
     instance.on("response", (_client: unknown, status: number, _bytes: number, responseTimeMs: number) => {
       if (counted) sink.dispatched(undefined);
-      sink.sent(target.name, -1);
+      sink.sent(target.name, undefined, -1);
       const micros = responseTimeMs * 1000;
-      sink.response(target.name, { ok: true, status, ...UNCOMPARED }, micros, micros, -1, -1);
+      sink.response(target.name, undefined, { ok: true, status, ...UNCOMPARED }, micros, micros, -1, -1);
     });
     instance.on("reqError", (error: Error) => {
       if (counted) sink.dispatched(undefined);
-      sink.sent(target.name, -1);
-      sink.response(target.name, { ok: false, error: error.message === "request timed out" ? "timeout" : closedErrorKind(error) }, 0, 0, -1, -1);
+      sink.sent(target.name, undefined, -1);
+      sink.response(target.name, undefined, { ok: false, error: error.message === "request timed out" ? "timeout" : closedErrorKind(error) }, 0, 0, -1, -1);
     });
   });
 }

@@ -1,8 +1,8 @@
 export { sleep, systemClock, type Clock } from "./clock.js";
 export type { PreparedRequest, Target } from "./target.js";
 export { HttpTarget, errorKind, type HttpTargetOptions } from "./http-target.js";
-export { heldBackReason, prepareRequest, prepareRequests, type PrepareOptions } from "./prepare.js";
-export { IntervalSink, LATE_THRESHOLD_MS, type IntervalData, type Sink } from "./interval-sink.js";
+export { endpointNamer, heldBackReason, prepareRequest, prepareRequests, type PrepareOptions } from "./prepare.js";
+export { IntervalSink, LATE_THRESHOLD_MS, MAX_ENDPOINTS, OTHER_ENDPOINTS, type IntervalData, type Sink } from "./interval-sink.js";
 export { runOpenLoop, type OpenLoopOptions, type OpenLoopResult } from "./open-loop.js";
 export { runClosedLoop, type ClosedLoopOptions, type ClosedTarget } from "./closed-loop.js";
 export { LoopDelaySampler } from "./loop-delay.js";

@@ -1,10 +1,13 @@
 import type { Comparator } from "@parallax/diff";
 import { createTally, type Outcome, type PairInput } from "@parallax/diff";
 import { IntervalHistogram } from "@parallax/metrics";
-import type { DiffTally, PhaseInterval, TargetCounts, TargetInterval, TargetName } from "@parallax/protocol";
+import type { DiffTally, EndpointInterval, PhaseInterval, TargetCounts, TargetInterval, TargetName } from "@parallax/protocol";
 
 /** A send counts as late when it left more than this after its intended time. */
 export const LATE_THRESHOLD_MS = 10;
+/** Endpoint templates tracked one by one; the rest are summed under OTHER_ENDPOINTS (ids that escaped templating would otherwise grow without bound). */
+export const MAX_ENDPOINTS = 200;
+export const OTHER_ENDPOINTS = "(other endpoints)";
 
 /** What the engine reports as it runs. */
 export interface Sink {
@@ -12,19 +15,23 @@ export interface Sink {
   dispatched(lagMs: number | undefined): void;
   /** A scheduled request was held back; not sent to any target. */
   heldBack(reason: string): void;
-  /** A request left for `target`; `phase` is the capacity step of its intended instant (-1 outside step runs). */
-  sent(target: TargetName, phase: number): void;
+  /**
+   * A request left for `target`. `endpoint`: its template (undefined when unknown, as in the closed
+   * model); `phase`: the capacity step of its intended instant (-1 outside step runs).
+   */
+  sent(target: TargetName, endpoint: string | undefined, phase: number): void;
   /**
    * One target's answer. `latencyMicros` counts from the intended send time, `serviceMicros` from
    * the actual send; `completedPhase` is the step in whose window the answer arrived.
    */
-  response(target: TargetName, outcome: Outcome, latencyMicros: number, serviceMicros: number, phase: number, completedPhase: number): void;
+  response(target: TargetName, endpoint: string | undefined, outcome: Outcome, latencyMicros: number, serviceMicros: number, phase: number, completedPhase: number): void;
   /** Every target of a pair has answered (or failed). */
   pair(pair: PairInput): void;
 }
 
 type TargetCounters = TargetCounts & { readonly latency: IntervalHistogram; readonly service: IntervalHistogram };
 type PhaseCounters = Omit<PhaseInterval, "histogram"> & { readonly latency: IntervalHistogram };
+type EndpointCounters = Omit<EndpointInterval, "histogram"> & { readonly latency: IntervalHistogram };
 
 /** The part of a snapshot the engine owns: deltas since the last `take`, plus cumulative progress. */
 export interface IntervalData {
@@ -35,6 +42,8 @@ export interface IntervalData {
   readonly scheduler: { readonly late: number; readonly maxLagMs: number; readonly dispatched: number; readonly lag: string };
   /** Only steps touched in the interval, keyed by step index. */
   readonly phases: Record<string, Partial<Record<TargetName, PhaseInterval>>>;
+  /** Only endpoints touched in the interval, keyed by template. */
+  readonly endpoints: Record<string, Partial<Record<TargetName, EndpointInterval>>>;
 }
 
 /** Accumulates per-interval deltas that the agent ships as snapshots every second. */
@@ -44,6 +53,8 @@ export class IntervalSink implements Sink {
   /** Per step, per target, created on first use; only steps touched since the last `take` are shipped. */
   readonly #phases = new Map<number, Map<TargetName, PhaseCounters>>();
   readonly #touched = new Set<number>();
+  readonly #endpoints = new Map<string, Map<TargetName, EndpointCounters>>();
+  readonly #touchedEndpoints = new Set<string>();
   #diff: DiffTally = createTally();
   #skipped: Record<string, number> = {};
   #late = 0;
@@ -76,14 +87,23 @@ export class IntervalSink implements Sink {
     this.#skipped[reason] = (this.#skipped[reason] ?? 0) + 1;
   }
 
-  sent(target: TargetName, phase: number): void {
+  sent(target: TargetName, endpoint: string | undefined, phase: number): void {
     this.#counters(target).requests++;
+    if (endpoint !== undefined) this.#endpoint(endpoint, target).requests++;
     if (phase >= 0) this.#phase(phase, target).requests++;
   }
 
-  response(target: TargetName, outcome: Outcome, latencyMicros: number, serviceMicros: number, phase: number, completedPhase: number): void {
+  response(target: TargetName, endpoint: string | undefined, outcome: Outcome, latencyMicros: number, serviceMicros: number, phase: number, completedPhase: number): void {
     const counters = this.#counters(target);
     const step = phase >= 0 ? this.#phase(phase, target) : undefined;
+    const perEndpoint = endpoint === undefined ? undefined : this.#endpoint(endpoint, target);
+    if (perEndpoint) {
+      if (outcome.ok) {
+        perEndpoint.responses++;
+        perEndpoint.latency.record(latencyMicros);
+        if (outcome.status >= 500) perEndpoint.errors++;
+      } else perEndpoint.errors++;
+    }
     if (outcome.ok) {
       counters.responses++;
       const status = String(outcome.status);
@@ -138,6 +158,16 @@ export class IntervalSink implements Sink {
       phases[String(index)] = entry;
     }
     this.#touched.clear();
+    const endpoints: Record<string, Partial<Record<TargetName, EndpointInterval>>> = {};
+    for (const name of this.#touchedEndpoints) {
+      const entry: Partial<Record<TargetName, EndpointInterval>> = {};
+      for (const [target, e] of this.#endpoints.get(name) ?? []) {
+        entry[target] = { requests: e.requests, responses: e.responses, errors: e.errors, histogram: e.latency.takeDelta() };
+        e.requests = e.responses = e.errors = 0;
+      }
+      endpoints[name] = entry;
+    }
+    this.#touchedEndpoints.clear();
     const data: IntervalData = {
       done: this.#done,
       targets,
@@ -145,6 +175,7 @@ export class IntervalSink implements Sink {
       skipped: this.#skipped,
       scheduler: { late: this.#late, maxLagMs: this.#maxLagMs, dispatched: this.#dispatched, lag: this.#lag.takeDelta() },
       phases,
+      endpoints,
     };
     this.#diff = createTally();
     this.#skipped = {};
@@ -157,6 +188,23 @@ export class IntervalSink implements Sink {
   #counters(target: TargetName): TargetCounters {
     let counters = this.#targets.get(target);
     if (!counters) this.#targets.set(target, (counters = freshCounters()));
+    return counters;
+  }
+
+  #endpoint(template: string, target: TargetName): EndpointCounters {
+    let name = template;
+    let byTarget = this.#endpoints.get(name);
+    if (!byTarget) {
+      if (this.#endpoints.size >= MAX_ENDPOINTS) name = OTHER_ENDPOINTS;
+      byTarget = this.#endpoints.get(name);
+      if (!byTarget) this.#endpoints.set(name, (byTarget = new Map()));
+    }
+    this.#touchedEndpoints.add(name);
+    let counters = byTarget.get(target);
+    if (!counters) {
+      counters = { requests: 0, responses: 0, errors: 0, latency: new IntervalHistogram() };
+      byTarget.set(target, counters);
+    }
     return counters;
   }
 

@@ -93,11 +93,11 @@ async function sendPair(request: PreparedRequest, due: number, phase: number, op
   const { targets, sink, clock, plan } = options;
   const outcomes = await Promise.all(
     targets.map(async (target) => {
-      sink.sent(target.name, phase);
+      sink.sent(target.name, request.endpoint, phase);
       const sentAt = clock.now();
       const outcome = await target.send(request);
       const now = clock.now();
-      sink.response(target.name, outcome, (now - due) * 1000, (now - sentAt) * 1000, phase, completedIn(plan.phases, now - startAt, options.signal));
+      sink.response(target.name, request.endpoint, outcome, (now - due) * 1000, (now - sentAt) * 1000, phase, completedIn(plan.phases, now - startAt, options.signal));
       return outcome;
     }),
   );

@@ -1,12 +1,14 @@
-import { endpointTemplate } from "@parallax/diff";
 import { REDACTED, REPLAY_MARKER_HEADER, SAFE_METHODS, type RecordedRequest } from "@parallax/protocol";
-import { matchesUnsafeAllowance } from "@parallax/scenario";
+import { declaredEndpoints, matchesUnsafeAllowance } from "@parallax/scenario";
+import { endpointTemplate } from "@parallax/diff";
 import type { PreparedRequest } from "./target.js";
 
 export interface PrepareOptions {
   readonly runId: string;
   /** `METHOD /path-glob` rules that let an unsafe method reach production and secondary. */
   readonly allowUnsafeProduction: readonly string[];
+  /** Declared endpoint templates, tried before the automatic templating. */
+  readonly endpoints?: readonly string[];
 }
 
 /**
@@ -15,11 +17,18 @@ export interface PrepareOptions {
  * A request production may not receive is held back from every target: sending it to the
  * candidate alone would leave nothing to compare it with.
  */
-export function prepareRequests(recording: readonly RecordedRequest[], options: PrepareOptions): PreparedRequest[] {
-  return recording.map((recorded) => prepareRequest(recorded, options));
+/** Declared templates first (`compare.endpoints`), then the automatic one (`GET /users/{id}`). */
+export function endpointNamer(templates: readonly string[]): (method: string, pathAndQuery: string) => string {
+  const declared = declaredEndpoints(templates);
+  return (method, pathAndQuery) => declared(method, pathAndQuery) ?? endpointTemplate(method, pathAndQuery);
 }
 
-export function prepareRequest(recorded: RecordedRequest, options: PrepareOptions): PreparedRequest {
+export function prepareRequests(recording: readonly RecordedRequest[], options: PrepareOptions): PreparedRequest[] {
+  const name = endpointNamer(options.endpoints ?? []);
+  return recording.map((recorded) => prepareRequest(recorded, options, name));
+}
+
+export function prepareRequest(recorded: RecordedRequest, options: PrepareOptions, name = endpointNamer(options.endpoints ?? [])): PreparedRequest {
   const headers: string[] = [];
   for (const [name, value] of recorded.headers) {
     // A redacted credential is not sent at all: "[REDACTED]" would only earn a 401 on both sides.
@@ -34,7 +43,7 @@ export function prepareRequest(recorded: RecordedRequest, options: PrepareOption
     path: recorded.path,
     headers,
     body: recorded.body,
-    endpoint: endpointTemplate(recorded.method, recorded.path),
+    endpoint: name(recorded.method, recorded.path),
     heldBack: safe ? undefined : heldBackReason(recorded.method),
     source: recorded,
   };

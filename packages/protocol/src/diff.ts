@@ -5,9 +5,51 @@ import type { TargetName } from "./targets.js";
  * `changed` (same JSON type, other value), `type` (JSON type differs), `added` / `removed`
  * (the candidate has a path production lacks, or lacks one it has), `body` (non-JSON bodies
  * differ byte-wise), `header` (a compared header differs).
+ *
+ * The ML-aware comparisons (`compare.rules`, see @parallax/diff) add, at the rule's path:
+ * `label` (a label differs), `label-count` (a different number of labels), `scores` (scores out
+ * of tolerance), `scores-shape` (values that cannot be compared elementwise), `scores-count` (a
+ * different number of score values), `tensor-shape` / `tensor-dtype` / `tensor-value` (an output
+ * tensor's shape, datatype or elements differ), `tensor-missing` / `tensor-extra` (an output only
+ * production / only the candidate has).
  */
-export type DiffKind = "status" | "changed" | "type" | "added" | "removed" | "body" | "header";
-export const DIFF_KINDS: readonly DiffKind[] = ["status", "changed", "type", "added", "removed", "body", "header"];
+export type DiffKind =
+  | "status"
+  | "changed"
+  | "type"
+  | "added"
+  | "removed"
+  | "body"
+  | "header"
+  | "label"
+  | "label-count"
+  | "scores"
+  | "scores-shape"
+  | "scores-count"
+  | "tensor-shape"
+  | "tensor-dtype"
+  | "tensor-value"
+  | "tensor-missing"
+  | "tensor-extra";
+export const DIFF_KINDS: readonly DiffKind[] = [
+  "status",
+  "changed",
+  "type",
+  "added",
+  "removed",
+  "body",
+  "header",
+  "label",
+  "label-count",
+  "scores",
+  "scores-shape",
+  "scores-count",
+  "tensor-shape",
+  "tensor-dtype",
+  "tensor-value",
+  "tensor-missing",
+  "tensor-extra",
+];
 
 /** `(endpoint template, JSON path with [*] for indices, kind)`: what diffs are grouped and counted by. */
 export interface Signature {
@@ -62,6 +104,25 @@ export interface EndpointTally {
 }
 
 /**
+ * The accumulator state of one ML-aware comparison: plain JSON whose shape depends on `kind`
+ * (`label`, `scores`, `tensor`, `drift`; see @parallax/diff). States received from the wire are
+ * validated by @parallax/diff before they are merged.
+ */
+export interface ComparisonStateJson {
+  readonly kind: string;
+}
+
+/** One ML-aware comparison rule at one endpoint: production↔candidate, and production↔secondary when there is one. */
+export interface ComparisonTally {
+  /** Index of the rule in the scenario's `compare.rules`. */
+  readonly rule: number;
+  readonly endpoint: string;
+  candidate: ComparisonStateJson;
+  /** The same rule observed on production against the secondary: the noise baseline. */
+  secondary?: ComparisonStateJson;
+}
+
+/**
  * Mergeable comparison counts (sums, plus reservoirs). Whether a pair counts as `different` or
  * `noise` is decided only after noise is known, from `combos`: the exact set of candidate
  * signatures each differing pair showed.
@@ -78,6 +139,10 @@ export interface DiffTally {
   combos: Record<string, number>;
   /** Pairs whose signatures did not fit the bounded maps; they count as different. */
   overflowPairs: number;
+  /** ML-aware comparison states, keyed by `${rule index}\u001f${endpoint}`. */
+  comparisons: Record<string, ComparisonTally>;
+  /** Comparison states a merge refused (malformed, or of no known rule); absent while none was. */
+  rejectedStates?: number;
 }
 
 export function signatureKey(s: Signature): string {

@@ -16,6 +16,12 @@ export {
   type AgentEndState,
   type AgentResult,
   type CapacityResult,
+  type ComparisonReport,
+  type EndpointResult,
+  type EndpointTargetResult,
+  type LatencyComparison,
+  type QuantileComparison,
+  type ThresholdResult,
   type CapacityStep,
   type CapacityStepTarget,
   type GeneratorHealth,
@@ -46,6 +52,7 @@ export {
   type TargetCounts,
   type TargetInterval,
   type PhaseInterval,
+  type EndpointInterval,
 } from "./messages.js";
 export { decodeExpected, decodeMessage, encodeMessage, type DecodeResult } from "./codec.js";
 export { SUBJECTS, isSubjectToken } from "./subjects.js";

@@ -10,7 +10,25 @@ export type Fraction = z.infer<typeof fraction>;
 
 const counts = z.record(z.string(), z.number());
 
-const diffKind = z.enum(["status", "changed", "type", "added", "removed", "body", "header"]);
+const diffKind = z.enum([
+  "status",
+  "changed",
+  "type",
+  "added",
+  "removed",
+  "body",
+  "header",
+  "label",
+  "label-count",
+  "scores",
+  "scores-shape",
+  "scores-count",
+  "tensor-shape",
+  "tensor-dtype",
+  "tensor-value",
+  "tensor-missing",
+  "tensor-extra",
+]);
 
 const exemplarMessage = z.object({
   status: z.number().optional(),
@@ -55,6 +73,17 @@ const diffTally = z.object({
   ),
   combos: counts,
   overflowPairs: z.number(),
+  /** ML comparison states: plain JSON objects here; @parallax/diff validates each by its kind before merging. */
+  comparisons: z.record(
+    z.string(),
+    z.object({
+      rule: z.number().int().nonnegative(),
+      endpoint: z.string(),
+      candidate: z.record(z.string(), z.unknown()),
+      secondary: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+  rejectedStates: z.number().optional(),
 });
 
 const targetInterval = z.object({
@@ -68,6 +97,15 @@ const targetInterval = z.object({
   histogram: z.string(),
   /** The same responses from the actual send (service time); absent from agents that predate it. */
   service: z.string().optional(),
+});
+
+/** One target at one endpoint template, in one interval. */
+const endpointInterval = z.object({
+  requests: z.number(),
+  responses: z.number(),
+  errors: z.number(),
+  /** Latency from the intended send time (HdrHistogram, base64, µs). */
+  histogram: z.string(),
 });
 
 /** One step of a capacity run, as far as this interval saw it. */
@@ -158,6 +196,8 @@ export const MESSAGE_SCHEMAS = {
     }),
     /** Where the interval lies, ms after the shared start instant (for interval logs). */
     window: z.object({ fromMs: z.number(), toMs: z.number() }).optional(),
+    /** Per endpoint template touched in this interval, per target. */
+    endpoints: z.record(z.string(), z.partialRecord(targetName, endpointInterval)).optional(),
     /** Steps of a capacity run touched in this interval, by step index. */
     phases: z.record(z.string(), z.partialRecord(targetName, phaseInterval)).optional(),
     /** How the load generator itself fared: event-loop delay (HdrHistogram, base64, µs) and CPU time used. */
@@ -179,5 +219,6 @@ export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 export type Snapshot = Payload<"parallax.v1.snapshot">;
 export type TargetInterval = z.infer<typeof targetInterval>;
 export type PhaseInterval = z.infer<typeof phaseInterval>;
+export type EndpointInterval = z.infer<typeof endpointInterval>;
 /** The counters of one target, as agents keep them per interval and the coordinator sums them. */
 export type TargetCounts = Omit<TargetInterval, "histogram" | "service">;

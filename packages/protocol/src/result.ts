@@ -117,6 +117,93 @@ export interface RunEvent {
   readonly agentId?: string;
 }
 
+/** One threshold of the verdict (`candidate.p99 < 1.1 * production.p99`), as evaluated on the whole run. */
+export interface ThresholdResult {
+  /** As written in the scenario or on the command line. */
+  readonly expression: string;
+  /** The endpoint template it is scoped to; absent: the whole run. */
+  readonly endpoint?: string;
+  /** The left side (ms for durations, a fraction for rates); null when it could not be evaluated. */
+  readonly observed: number | null;
+  /** The right side, in the same unit. */
+  readonly limit: number | null;
+  /** A threshold that could not be evaluated (a metric not measured) fails: an unmeasured gate is not a pass. */
+  readonly pass: boolean;
+  /** `duration` values are in ms; `ratio` values are fractions (0.01 = 1 %). */
+  readonly dimension: "duration" | "ratio" | "count" | "rate" | "number";
+  /** Why it could not be evaluated. */
+  readonly reason?: string;
+}
+
+/** The candidate's latency against production's at one quantile of one endpoint. */
+export interface QuantileComparison {
+  readonly quantile: "p50" | "p90" | "p99";
+  readonly productionMs: number;
+  readonly candidateMs: number;
+  /** candidate − production. */
+  readonly deltaMs: number;
+  /** deltaMs / productionMs (null when production's is 0). */
+  readonly relative: number | null;
+  /** Confidence interval of deltaMs. */
+  readonly intervalMs: readonly [number, number];
+  /** The interval excludes zero. */
+  readonly significant: boolean;
+  /** Significant, slower, and larger than the minimum effect. */
+  readonly regression: boolean;
+  /** Significant, faster, and larger than the minimum effect. */
+  readonly improvement: boolean;
+}
+
+export interface LatencyComparison {
+  /** Responses behind each side. */
+  readonly n: { readonly production: number; readonly candidate: number };
+  readonly confidence: number;
+  /** Smallest change that counts: both the relative and the absolute floor must be exceeded. */
+  readonly minEffect: { readonly relative: number; readonly absoluteMs: number };
+  readonly method: string;
+  readonly quantiles: readonly QuantileComparison[];
+  readonly regression: boolean;
+}
+
+/** Requests, errors and latency of one target at one endpoint template. */
+export interface EndpointTargetResult {
+  readonly requests: number;
+  readonly responses: number;
+  readonly errors: number;
+  readonly latencyMs: LatencySummaryMs;
+}
+
+export interface EndpointResult {
+  /** Template, e.g. `POST /v1/models/{model}:predict`. */
+  readonly endpoint: string;
+  readonly targets: Partial<Record<TargetName, EndpointTargetResult>>;
+  /** Compared pairs of this endpoint, how many differ (noise excluded), and that share. */
+  readonly diff: { readonly compared: number; readonly different: number; readonly rate: number };
+  /** Absent when either side has no responses. */
+  readonly latency?: LatencyComparison;
+}
+
+/**
+ * One ML-aware comparison of one endpoint (`compare.rules`), production against candidate. The
+ * fields beyond these depend on the kind (label: agreed, production/candidate label counts,
+ * lengthMismatches; scores: maxAbsDiff, meanAbsDiff, topK, topKOverlap, outOfTolerance; tensor:
+ * shapeMismatches, dtypeMismatches, valueMismatches, elementsCompared, elementsMismatched,
+ * maxAbsDiff; drift: production/candidate { count, mean }, psi, ks). `secondary`: the same
+ * figures for production against the secondary (the noise baseline), when there is one.
+ */
+export interface ComparisonReport {
+  readonly endpoint: string;
+  readonly path: string;
+  readonly kind: "label" | "scores" | "tensor" | "drift";
+  readonly compared?: number;
+  /** label: share of compared labels that agree. */
+  readonly agreement?: number | null;
+  /** label: production label → candidate label → count. */
+  readonly confusion?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly secondary?: Readonly<Record<string, unknown>>;
+  readonly [field: string]: unknown;
+}
+
 export interface VerdictCheck {
   readonly name: string;
   readonly observed: number;
@@ -195,7 +282,13 @@ export interface RunResult {
     readonly checks: readonly VerdictCheck[];
     /** What makes figures less trustworthy without failing the run (e.g. the generator was the bottleneck). */
     readonly warnings: readonly string[];
+    /** Every threshold (scenario `thresholds:`, `--threshold`), evaluated on the whole run. */
+    readonly thresholds: readonly ThresholdResult[];
   };
+  /** Per endpoint template: each target's counts and latency, diffs, and the latency comparison. */
+  readonly endpoints: readonly EndpointResult[];
+  /** ML-aware comparisons (`compare.rules`), per endpoint and rule. */
+  readonly comparisons: readonly ComparisonReport[];
   readonly skipped: { readonly count: number; readonly reasons: Record<string, number> };
   /** Step (capacity) runs only. */
   readonly capacity?: CapacityResult;

@@ -1,5 +1,5 @@
 // Small text helpers shared by the Markdown, terminal and progress renderers.
-import type { CapacityResult, DiffGroup, TargetName, TargetResult, RunResult } from "@parallax/protocol";
+import type { CapacityResult, DiffGroup, QuantileComparison, TargetName, TargetResult, RunResult, ThresholdResult } from "@parallax/protocol";
 
 /** A share (0..1) as a percentage with 2 decimals; tiny non-zero shares do not round down to a misleading 0. */
 export function percent(share: number): string {
@@ -72,7 +72,62 @@ export function orderedGroups(groups: readonly DiffGroup[]): { real: DiffGroup[]
 export function verdictReason(verdict: RunResult["verdict"]): string {
   if (verdict.reasons.length > 0) return verdict.reasons.join("; ");
   if (!verdict.pass) return "no reason given";
-  return verdict.checks.length > 0 ? "every check passed" : "no thresholds set";
+  return verdict.thresholds.length > 0 ? "every threshold passed" : "no thresholds set";
+}
+
+/** `value` with at most `decimals` decimals and no trailing zeros. */
+export function trim(value: number, decimals: number): string {
+  return String(Number(value.toFixed(decimals)));
+}
+
+/**
+ * A share as `98.5 %` (at most `decimals` decimals). A share that is neither 0 nor 1 never reads as one: 12 flips
+ * in a million must not show as 100 %.
+ */
+export function share(value: number, decimals = 2): string {
+  if (!Number.isFinite(value)) return "n/a";
+  const text = trim(value * 100, decimals);
+  // Written out: 10 ** -4 is 0.00009999999999999999 in binary floating point.
+  const smallest = decimals === 0 ? "1" : `0.${"0".repeat(decimals - 1)}1`;
+  if (value > 0 && text === "0") return `<${smallest} %`;
+  if (value < 1 && text === "100") return `>${trim(100 - Number(smallest), decimals)} %`;
+  return `${text} %`;
+}
+
+/** A threshold's value in its dimension: `180 ms`, `0.5 %`, `12`, `850/s`; a dash when it was not evaluated. */
+export function quantity(value: number | null, dimension: ThresholdResult["dimension"]): string {
+  if (value === null) return "–";
+  if (!Number.isFinite(value)) return String(value);
+  switch (dimension) {
+    case "duration":
+      return `${trim(value, 3)} ms`;
+    case "ratio":
+      return share(value, 4);
+    case "rate":
+      return `${trim(value, 2)}/s`;
+    case "count":
+      return trim(value, 3);
+    case "number":
+      return trim(value, 6);
+  }
+}
+
+/** A computed figure (a difference, a mean, a statistic): 3 decimals from 1 up, 4 significant digits below. */
+export function decimal(value: number | null): string {
+  if (value === null) return "–";
+  if (!Number.isFinite(value) || Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 1 ? trim(value, 3) : String(Number(value.toPrecision(4)));
+}
+
+/** A signed number: `+4.1`, `-0.3`, `0`. */
+function signed(text: string, value: number): string {
+  return value > 0 ? `+${text}` : text;
+}
+
+/** The candidate's change at one quantile: `+4.1 ms (+8.2 %) [2.9, 5.3]`, the interval being the delta's. */
+export function quantileChange(q: QuantileComparison): string {
+  const relative = q.relative === null ? "n/a" : `${signed(trim(q.relative * 100, 1), q.relative)} %`;
+  return `${signed(ms(q.deltaMs), q.deltaMs)} ms (${relative}) [${ms(q.intervalMs[0])}, ${ms(q.intervalMs[1])}]`;
 }
 
 /** A rate in requests per second, to at most 3 decimals (the result already rounds; this only trims float noise). */

@@ -1,5 +1,6 @@
 // report.md: the run as a PR comment — verdict first, then the figures a reviewer checks, each traceable to counts.
-import type { AgentResult, CapacityResult, CapacityStep, DiffGroup, Exemplar, RunResult, TargetName, UslResult } from "@parallax/protocol";
+import type { AgentResult, CapacityResult, CapacityStep, DiffGroup, Exemplar, RunResult, TargetName, ThresholdResult, UslResult } from "@parallax/protocol";
+import { endpointsSection, regressionsLine } from "./endpoints.js";
 import {
   counts,
   durationText,
@@ -11,6 +12,7 @@ import {
   orderedGroups,
   pValueText,
   percent,
+  quantity,
   ratio,
   rps,
   signature,
@@ -21,6 +23,7 @@ import {
   verdictReason,
 } from "./format.js";
 import { cell, code, table } from "./markdown-text.js";
+import { modelOutputsSection } from "./model-outputs.js";
 
 /** Diff groups shown in full (non-noise, largest first); the rest are counted. */
 export const MAX_GROUPS = 10;
@@ -32,14 +35,16 @@ const MAX_VALUE_CHARS = 80;
 export function renderMarkdown(result: RunResult): string {
   const sections = [
     verdictLine(result),
+    thresholdsSection(result.verdict.thresholds),
     runFacts(result),
     targetsSection(result),
     latencySection(result),
+    endpointsSection(result.endpoints),
     capacitySection(result),
     diffSection(result),
     groupsSection(result),
+    modelOutputsSection(result.comparisons),
     skippedSection(result),
-    checksSection(result),
     agentsSection(result),
     eventsSection(result),
   ];
@@ -50,7 +55,21 @@ function verdictLine(result: RunResult): string {
   const line = `## ${result.verdict.pass ? "✅ PASS" : "❌ FAIL"}: ${cell(verdictReason(result.verdict))}`;
   // Right under the verdict: a pass whose figures cannot be trusted must not read as a clean pass.
   const warnings = result.verdict.warnings.map((w) => `> ⚠️ **Warning:** ${cell(w)}`);
-  return [line, ...warnings].join("\n\n");
+  const regressions = regressionsLine(result.endpoints);
+  return [line, ...warnings, ...(regressions === "" ? [] : [regressions])].join("\n\n");
+}
+
+/** Every threshold with both sides in its own unit; one that could not be evaluated says why. */
+function thresholdsSection(thresholds: readonly ThresholdResult[]): string {
+  if (thresholds.length === 0) return "### Thresholds\n\nNo thresholds set.";
+  const rows = thresholds.map((t) => [
+    code(t.expression),
+    t.endpoint === undefined ? "whole run" : code(t.endpoint),
+    quantity(t.observed, t.dimension),
+    quantity(t.limit, t.dimension),
+    t.pass ? "✓" : t.reason === undefined ? "✗" : `✗ not evaluated: ${t.reason}`,
+  ]);
+  return `### Thresholds\n\n${table(["threshold", "scope", "observed", "limit", "pass"], rows, ["l", "l", "r", "r", "l"])}`;
 }
 
 function runFacts(result: RunResult): string {
@@ -222,13 +241,6 @@ function skippedSection(result: RunResult): string {
     .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
     .map(([reason, n]) => [reason, String(n)]);
   return `### Skipped requests\n\n${count} requests were not sent to any target.\n\n${table(["reason", "requests"], rows, ["l", "r"])}`;
-}
-
-function checksSection(result: RunResult): string {
-  const { checks } = result.verdict;
-  if (checks.length === 0) return "### Verdict checks\n\nNo checks configured.";
-  const rows = checks.map((c) => [c.name, String(c.observed), String(c.limit), c.pass ? "✅ pass" : "❌ fail"]);
-  return `### Verdict checks\n\n${table(["check", "observed", "limit", "pass"], rows, ["l", "r", "r", "l"])}`;
 }
 
 function agentsSection(result: RunResult): string {

@@ -9,6 +9,39 @@ const stringMap = { type: "object", additionalProperties: { type: "string" } } a
 const timestamp = { type: "string", format: "date-time" } as const;
 const nonNegative = { type: "number", minimum: 0 } as const;
 const nonNegativeOrNull = { type: ["number", "null"], minimum: 0 } as const;
+const shareOrNull = { type: ["number", "null"], minimum: 0, maximum: 1 } as const;
+
+/**
+ * The figures of one ML-aware comparison, by kind; null where nothing was comparable. Declared so report.json keeps
+ * one key order; other fields are allowed (a kind may report more).
+ */
+const COMPARISON_FIGURES = {
+  compared: { ...count, description: "Pairs (label, scores, tensor) compared." },
+  agreement: { ...shareOrNull, description: "label: share of compared labels that agree." },
+  agreed: { ...count, description: "label: compared labels that agree." },
+  confusion: { type: "object", additionalProperties: countMap, description: "label: production label → candidate label → count; rare labels folded into `(other)`." },
+  production: { type: "object", description: "label: production's label counts; drift: production's { count, mean, ignored }." },
+  candidate: { type: "object", description: "label: the other side's label counts; drift: its { count, mean, ignored }." },
+  maxAbsDiff: { ...nonNegativeOrNull, description: "scores, tensor: largest absolute difference of paired elements." },
+  meanAbsDiff: { ...nonNegativeOrNull, description: "scores: mean absolute difference of paired elements." },
+  topK: { ...count, description: "scores: the k of topKOverlap." },
+  topKOverlap: { ...shareOrNull, description: "scores: mean share of the top-k indices both sides have." },
+  outOfTolerance: { ...count, description: "scores: compared pairs with an element outside the tolerance." },
+  shapeMismatches: { ...count, description: "tensor: outputs whose shapes differ." },
+  dtypeMismatches: { ...count, description: "tensor: outputs whose dtypes differ." },
+  missingOutputs: { ...count, description: "tensor: outputs production has and the other side lacks." },
+  extraOutputs: { ...count, description: "tensor: outputs only the other side has." },
+  malformedOutputs: { ...count, description: "tensor: outputs that are not tensors." },
+  valueMismatches: { ...count, description: "tensor: compared pairs with an element outside the tolerance." },
+  elementsCompared: count,
+  elementsMismatched: count,
+  psi: { ...nonNegativeOrNull, description: "drift: population stability index over psiBins bins." },
+  ks: { ...shareOrNull, description: "drift: Kolmogorov-Smirnov statistic (largest gap of the two cumulative distributions)." },
+  psiBins: count,
+  lengthMismatches: { ...count, description: "label, scores: pairs whose number of values differs." },
+  unpaired: { ...count, description: "label: values without a counterpart on the other side." },
+  incomparable: { ...count, description: "scores: pairs whose values are not comparable numbers." },
+} as const;
 
 /** An object with one optional entry per target role (the roles the run had). */
 function perTarget<S extends object, D extends string>(value: S, description: D) {
@@ -20,7 +53,7 @@ const SCHEMA = {
   title: "Parallax report.json",
   description: "The result of one Parallax run. Counts are exact; latencies are in milliseconds, from merged HDR histograms.",
   type: "object",
-  required: ["schemaVersion", "run", "targets", "diff", "verdict", "skipped"],
+  required: ["schemaVersion", "run", "targets", "diff", "verdict", "endpoints", "comparisons", "skipped"],
   properties: {
     schemaVersion: { const: REPORT_SCHEMA_VERSION, description: "Bumped on any incompatible change." },
     run: {
@@ -77,18 +110,25 @@ const SCHEMA = {
     },
     verdict: {
       type: "object",
-      required: ["pass", "reasons", "checks", "warnings"],
+      required: ["pass", "reasons", "checks", "warnings", "thresholds"],
       properties: {
         pass: { type: "boolean" },
         reasons: { type: "array", items: { type: "string" } },
-        checks: { type: "array", items: { $ref: "#/$defs/check" } },
+        checks: { type: "array", items: { $ref: "#/$defs/check" }, description: "The older view of `thresholds`: those that could be evaluated." },
         warnings: {
           type: "array",
           items: { type: "string" },
           description: "What makes figures less trustworthy without failing the run, e.g. a load generator that was the bottleneck.",
         },
+        thresholds: { type: "array", items: { $ref: "#/$defs/threshold" }, description: "Every threshold (scenario `thresholds:`, `--threshold`), evaluated on the whole run." },
       },
     },
+    endpoints: {
+      type: "array",
+      items: { $ref: "#/$defs/endpoint" },
+      description: "Per endpoint template, busiest first: each target's counts and latency, diffs, and the latency comparison.",
+    },
+    comparisons: { type: "array", items: { $ref: "#/$defs/comparison" }, description: "ML-aware comparisons (`compare.rules`), per endpoint and rule." },
     skipped: {
       type: "object",
       required: ["count", "reasons"],
@@ -291,6 +331,96 @@ const SCHEMA = {
       required: ["at", "type", "message"],
       properties: { at: timestamp, type: { type: "string" }, message: { type: "string" }, agentId: { type: "string" } },
     },
+    threshold: {
+      type: "object",
+      required: ["expression", "observed", "limit", "pass", "dimension"],
+      properties: {
+        expression: { type: "string", description: "As written in the scenario or on the command line." },
+        endpoint: { type: "string", description: "The endpoint template it is scoped to; absent: the whole run." },
+        observed: { type: ["number", "null"], description: "The left side in the dimension's unit; null when it could not be evaluated." },
+        limit: { type: ["number", "null"], description: "The right side, in the same unit; null when it could not be evaluated." },
+        pass: { type: "boolean", description: "A threshold that could not be evaluated fails." },
+        dimension: { enum: ["duration", "ratio", "count", "rate", "number"], description: "duration: ms; ratio: a fraction (0.01 = 1 %); rate: per second." },
+        reason: { type: "string", description: "Why it could not be evaluated." },
+      },
+    },
+    endpoint: {
+      type: "object",
+      required: ["endpoint", "targets", "diff"],
+      properties: {
+        endpoint: { type: "string", description: "Template, e.g. `POST /v1/models/{model}:predict`." },
+        targets: perTarget({ $ref: "#/$defs/endpointTarget" }, "The targets that received requests of this endpoint."),
+        diff: {
+          type: "object",
+          description: "Compared pairs of this endpoint, how many differ (noise excluded), and that share.",
+          required: ["compared", "different", "rate"],
+          properties: { compared: count, different: count, rate: share },
+        },
+        latency: { $ref: "#/$defs/latencyComparison" },
+      },
+    },
+    endpointTarget: {
+      type: "object",
+      required: ["requests", "responses", "errors", "latencyMs"],
+      properties: {
+        requests: count,
+        responses: count,
+        errors: { ...count, description: "Transport failures plus 5xx responses." },
+        latencyMs: { $ref: "#/$defs/latency", description: "Response time." },
+      },
+    },
+    latencyComparison: {
+      type: "object",
+      description: "The candidate's response time against production's; absent when either has no responses.",
+      required: ["n", "confidence", "minEffect", "method", "quantiles", "regression"],
+      properties: {
+        n: {
+          type: "object",
+          description: "Responses behind each side.",
+          required: ["production", "candidate"],
+          properties: { production: count, candidate: count },
+        },
+        confidence: { ...share, description: "Two-sided confidence of each interval." },
+        minEffect: {
+          type: "object",
+          description: "Smallest change that counts: both the relative and the absolute floor must be reached.",
+          required: ["relative", "absoluteMs"],
+          properties: { relative: nonNegative, absoluteMs: nonNegative },
+        },
+        method: { type: "string" },
+        quantiles: { type: "array", items: { $ref: "#/$defs/quantileComparison" } },
+        regression: { type: "boolean", description: "Some quantile regressed." },
+      },
+    },
+    quantileComparison: {
+      type: "object",
+      required: ["quantile", "productionMs", "candidateMs", "deltaMs", "relative", "intervalMs", "significant", "regression", "improvement"],
+      properties: {
+        quantile: { enum: ["p50", "p90", "p99"] },
+        productionMs: nonNegative,
+        candidateMs: nonNegative,
+        deltaMs: { type: "number", description: "candidate − production." },
+        relative: { type: ["number", "null"], description: "deltaMs / productionMs; null when production's is 0." },
+        intervalMs: { type: "array", items: { type: "number" }, minItems: 2, maxItems: 2, description: "Confidence interval of deltaMs, [low, high]." },
+        significant: { type: "boolean", description: "The interval excludes 0." },
+        regression: { type: "boolean", description: "Significant, slower, and at least the minimum effect." },
+        improvement: { type: "boolean", description: "Significant, faster, and at least the minimum effect." },
+      },
+    },
+    comparison: {
+      type: "object",
+      description: "One ML-aware comparison of one endpoint, production against candidate; the figures depend on the kind.",
+      required: ["endpoint", "path", "kind"],
+      properties: {
+        endpoint: { type: "string" },
+        path: { type: "string", description: "The rule's path into the response body." },
+        kind: { enum: ["label", "scores", "tensor", "drift"] },
+        ...COMPARISON_FIGURES,
+        secondary: { $ref: "#/$defs/comparisonFigures", description: "The same figures for production against the secondary (the noise baseline)." },
+      },
+      additionalProperties: true,
+    },
+    comparisonFigures: { type: "object", properties: COMPARISON_FIGURES, additionalProperties: true },
     check: {
       type: "object",
       required: ["name", "observed", "limit", "pass"],

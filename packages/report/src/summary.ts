@@ -1,6 +1,8 @@
 // The terminal summary (stderr): the verdict and the few figures that decide it, in about 20 lines.
-import type { RunResult } from "@parallax/protocol";
-import { counts, durationText, kneeRatioText, kneeText, latencyText, orderedGroups, percent, ratio, rps, signature, sloText, stoppedText, targetsOf, truncate, verdictReason } from "./format.js";
+import type { RunResult, ThresholdResult } from "@parallax/protocol";
+import { regressedEndpoints, regressionText } from "./endpoints.js";
+import { counts, durationText, kneeRatioText, kneeText, latencyText, orderedGroups, percent, quantity, ratio, rps, signature, sloText, stoppedText, targetsOf, truncate, verdictReason } from "./format.js";
+import { comparisonLines } from "./model-outputs.js";
 
 export interface SummaryOptions {
   /** ANSI colours; only when true (the CLI decides from the TTY and NO_COLOR). */
@@ -8,6 +10,8 @@ export interface SummaryOptions {
 }
 
 const TOP_GROUPS = 5;
+const TOP_REGRESSIONS = 5;
+const TOP_COMPARISONS = 5;
 const MAX_LINE = 110;
 
 type Paint = (text: string) => string;
@@ -40,6 +44,10 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
     );
   }
 
+  const regressed = regressedEndpoints(result.endpoints);
+  for (const e of regressed.slice(0, TOP_REGRESSIONS)) lines.push(yellow(`latency regression  ${e.endpoint}  ${regressionText(e.latency)}`));
+  if (regressed.length > TOP_REGRESSIONS) lines.push(dim(`  …and ${regressed.length - TOP_REGRESSIONS} more endpoints with a latency regression`));
+
   const { capacity } = result;
   if (capacity !== undefined) {
     lines.push(`capacity  SLO ${sloText(capacity.slo)} · ${stoppedText(capacity.stopped)}`);
@@ -62,9 +70,21 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
     if (noise.length > 0) lines.push(dim(`${noise.length} noise ${noise.length === 1 ? "group" : "groups"} cancelled`));
   }
 
+  lines.push(...comparisonLines(result.comparisons, TOP_COMPARISONS));
   if (skipped.count > 0) lines.push(`skipped ${skipped.count}: ${counts(skipped.reasons)}`);
-  for (const c of verdict.checks.filter((check) => !check.pass)) lines.push(red(`failed check ${c.name}: observed ${c.observed}, limit ${c.limit}`));
+  const failed = verdict.thresholds.filter((t) => !t.pass);
+  const passed = verdict.thresholds.length - failed.length;
+  if (verdict.thresholds.length > 0) lines.push(failed.length === 0 ? `thresholds  all ${passed} passed` : `thresholds  ${failed.length} of ${verdict.thresholds.length} failed, ${passed} passed`);
+  for (const t of failed) lines.push(red(`  ✗ ${thresholdText(t)}`));
   const lost = run.agents.filter((a) => a.state !== "completed");
   if (lost.length > 0) lines.push(yellow(`agents not completed: ${lost.map((a) => `${a.id} (${a.state})`).join(", ")}`));
   return `${lines.join("\n")}\n`;
+}
+
+/** `[endpoint] expression  observed 180 ms, limit 165 ms`, or why it could not be evaluated. */
+function thresholdText(t: ThresholdResult): string {
+  const scope = t.endpoint === undefined ? "" : `[${t.endpoint}] `;
+  const figures =
+    t.reason !== undefined ? `not evaluated: ${t.reason}` : t.observed === null || t.limit === null ? "not evaluated" : `observed ${quantity(t.observed, t.dimension)}, limit ${quantity(t.limit, t.dimension)}`;
+  return `${scope}${t.expression}  ${figures}`;
 }

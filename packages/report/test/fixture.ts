@@ -1,7 +1,8 @@
 // Complete RunResults for the report tests: an open run with three targets, three diff groups (one noise), skipped
-// reasons and two agents; a step run with its capacity analysis; a closed run.
+// reasons, two agents, thresholds (passing, failing, not evaluated), three endpoints (one with a latency regression,
+// one without a comparison) and one ML comparison of each kind; a step run with its capacity analysis; a closed run.
 import { createLatencyHistogram, encodeHistogram, latencySummaryMs, type LatencyHistogram } from "@parallax/metrics";
-import type { CapacityResult, DiffGroup, LatencySummaryMs, RunResult, TargetResult } from "@parallax/protocol";
+import type { CapacityResult, ComparisonReport, DiffGroup, EndpointResult, LatencySummaryMs, RunResult, TargetResult, ThresholdResult } from "@parallax/protocol";
 
 /** `n` latencies spread evenly over [fromMs, toMs]. */
 function spread(n: number, fromMs: number, toMs: number): LatencyHistogram {
@@ -67,6 +68,146 @@ export const NOISE_GROUP: DiffGroup = {
   examples: [],
 };
 
+export const PREDICT = "POST /v1/models/{m}:predict";
+
+export const THRESHOLDS: readonly ThresholdResult[] = [
+  { expression: "candidate.p99 < 150ms", observed: 178.559, limit: 150, pass: false, dimension: "duration" },
+  { expression: "diff.rate < 1%", observed: 0.0238, limit: 0.01, pass: false, dimension: "ratio" },
+  { expression: "candidate.errors.rate < 0.5%", endpoint: PREDICT, observed: 0.00375, limit: 0.005, pass: true, dimension: "ratio" },
+  { expression: "candidate.errors < 20", observed: 11, limit: 20, pass: true, dimension: "count" },
+  { expression: "candidate.rps > 500", observed: 848.188, limit: 500, pass: true, dimension: "rate" },
+  { expression: "label.agreement > 99%", endpoint: "POST /v2/classify", observed: null, limit: null, pass: false, dimension: "ratio", reason: "no request matched endpoint POST /v2/classify" },
+];
+
+/** An endpoint latency summary; only p50 and p99 are shown in report.md. */
+function endpointLatency(p50: number, p99: number): LatencySummaryMs {
+  return { p50, p90: Math.round((p50 + p99) * 500) / 1000, p99, p999: p99, max: p99, mean: p50, min: 1.5 };
+}
+
+const ZERO_LATENCY: LatencySummaryMs = { p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, min: 0 };
+
+const METHOD = "bootstrap over the histograms (2000 replicates, Beta order statistics), 95 % percentile interval";
+
+/** Busiest first, as the coordinator orders them: the regression is on the second. */
+export const ENDPOINTS: readonly EndpointResult[] = [
+  {
+    endpoint: "GET /health",
+    targets: {
+      production: { requests: 1200, responses: 1197, errors: 3, latencyMs: endpointLatency(30.5, 90.2) },
+      candidate: { requests: 1200, responses: 1200, errors: 0, latencyMs: endpointLatency(26.1, 88.9) },
+      secondary: { requests: 1200, responses: 1200, errors: 0, latencyMs: endpointLatency(30.1, 91.4) },
+    },
+    diff: { compared: 1190, different: 5, rate: 0.004202 },
+    latency: {
+      n: { production: 1197, candidate: 1200 },
+      confidence: 0.95,
+      minEffect: { relative: 0.1, absoluteMs: 2 },
+      method: METHOD,
+      quantiles: [
+        { quantile: "p50", productionMs: 30.5, candidateMs: 26.1, deltaMs: -4.4, relative: -0.144262, intervalMs: [-5.2, -3.5], significant: true, regression: false, improvement: true },
+        { quantile: "p90", productionMs: 60.35, candidateMs: 57.5, deltaMs: -2.85, relative: -0.047224, intervalMs: [-6.1, 0.4], significant: false, regression: false, improvement: false },
+        { quantile: "p99", productionMs: 90.2, candidateMs: 88.9, deltaMs: -1.3, relative: -0.014412, intervalMs: [-4.9, 2.6], significant: false, regression: false, improvement: false },
+      ],
+      regression: false,
+    },
+  },
+  {
+    endpoint: PREDICT,
+    targets: {
+      production: { requests: 789, responses: 788, errors: 4, latencyMs: endpointLatency(50.4, 108.7) },
+      candidate: { requests: 787, responses: 787, errors: 11, latencyMs: endpointLatency(54.5, 178.1) },
+      secondary: { requests: 785, responses: 785, errors: 0, latencyMs: endpointLatency(51, 110.3) },
+    },
+    diff: { compared: 780, different: 42, rate: 0.053846 },
+    latency: {
+      n: { production: 788, candidate: 787 },
+      confidence: 0.95,
+      minEffect: { relative: 0.1, absoluteMs: 2 },
+      method: METHOD,
+      quantiles: [
+        { quantile: "p50", productionMs: 50.4, candidateMs: 54.5, deltaMs: 4.1, relative: 0.081349, intervalMs: [2.9, 5.3], significant: true, regression: false, improvement: false },
+        { quantile: "p90", productionMs: 79.55, candidateMs: 91.3, deltaMs: 11.75, relative: 0.147706, intervalMs: [8.2, 15.1], significant: true, regression: true, improvement: false },
+        { quantile: "p99", productionMs: 108.7, candidateMs: 178.1, deltaMs: 69.4, relative: 0.638454, intervalMs: [61.2, 77.9], significant: true, regression: true, improvement: false },
+      ],
+      regression: true,
+    },
+  },
+  {
+    endpoint: "GET /metrics",
+    targets: {
+      production: { requests: 2, responses: 2, errors: 0, latencyMs: endpointLatency(3.2, 4.1) },
+      candidate: { requests: 2, responses: 0, errors: 2, latencyMs: ZERO_LATENCY },
+    },
+    diff: { compared: 0, different: 0, rate: 0 },
+  },
+];
+
+export const LABEL_COMPARISON: ComparisonReport = {
+  endpoint: PREDICT,
+  path: "$.predictions[*].label",
+  kind: "label",
+  compared: 800,
+  agreement: 0.985,
+  agreed: 788,
+  confusion: { setosa: { setosa: 270, versicolor: 2 }, versicolor: { versicolor: 260, virginica: 6 }, virginica: { versicolor: 4, virginica: 258 } },
+  production: { setosa: 272, versicolor: 266, virginica: 262 },
+  candidate: { setosa: 270, versicolor: 266, virginica: 264 },
+  lengthMismatches: 1,
+  unpaired: 2,
+  secondary: {
+    compared: 800,
+    agreement: 0.99875,
+    agreed: 799,
+    confusion: { setosa: { setosa: 272 }, versicolor: { versicolor: 266 }, virginica: { versicolor: 1, virginica: 261 } },
+    production: { setosa: 272, versicolor: 266, virginica: 262 },
+    candidate: { setosa: 272, versicolor: 267, virginica: 261 },
+    lengthMismatches: 0,
+    unpaired: 0,
+  },
+};
+
+export const COMPARISONS: readonly ComparisonReport[] = [
+  LABEL_COMPARISON,
+  {
+    endpoint: PREDICT,
+    path: "$.predictions[*].scores",
+    kind: "scores",
+    compared: 800,
+    maxAbsDiff: 0.0412,
+    meanAbsDiff: 0.00318,
+    topK: 3,
+    topKOverlap: 0.9925,
+    outOfTolerance: 14,
+    lengthMismatches: 0,
+    incomparable: 1,
+  },
+  {
+    endpoint: "POST /v2/models/{m}/infer",
+    path: "$.outputs",
+    kind: "tensor",
+    compared: 400,
+    shapeMismatches: 1,
+    dtypeMismatches: 0,
+    missingOutputs: 0,
+    extraOutputs: 2,
+    malformedOutputs: 0,
+    valueMismatches: 3,
+    elementsCompared: 102400,
+    elementsMismatched: 12,
+    maxAbsDiff: 0.5,
+  },
+  {
+    endpoint: PREDICT,
+    path: "$.predictions[*].confidence",
+    kind: "drift",
+    production: { count: 800, mean: 0.9123, ignored: 0 },
+    candidate: { count: 798, mean: 0.8871, ignored: 2 },
+    psi: 0.0415,
+    ks: 0.0625,
+    psiBins: 10,
+  },
+];
+
 export function fixtureResult(): RunResult {
   return {
     schemaVersion: 1,
@@ -123,13 +264,15 @@ export function fixtureResult(): RunResult {
     verdict: {
       pass: false,
       reasons: ["diff rate 2.38% > 1%", "candidate p99 178.559 ms > 150 ms"],
-      checks: [
-        { name: "diff rate", observed: 0.0238, limit: 0.01, pass: false },
-        { name: "candidate p99 ms", observed: 178.559, limit: 150, pass: false },
-        { name: "candidate error rate", observed: 0.0055, limit: 0.02, pass: true },
-      ],
+      // The older view of the thresholds: those that could be evaluated.
+      checks: THRESHOLDS.flatMap((t) =>
+        t.observed === null || t.limit === null ? [] : [{ name: `${t.endpoint === undefined ? "" : `[${t.endpoint}] `}${t.expression}`, observed: t.observed, limit: t.limit, pass: t.pass }],
+      ),
       warnings: [],
+      thresholds: THRESHOLDS,
     },
+    endpoints: ENDPOINTS,
+    comparisons: COMPARISONS,
     skipped: { count: 9, reasons: { "held back | unsafe method": 6, "body too large": 3 } },
   };
 }

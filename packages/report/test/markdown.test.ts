@@ -18,6 +18,12 @@ function numbers(value: unknown, path = "$"): Array<[string, number]> {
 
 /** Generator figures the Agents table leaves to report.json: it shows lag p99, loop delay p99 and CPU mean. */
 const GENERATOR_DETAIL = /\.generator\.(?:(?:schedulerLagMs|eventLoopDelayMs)\.(?:p50|p90|max)|cpu\.peak|late|dropped)$/;
+/**
+ * Shown in their own units (thresholds in their dimension, changes as signed percentages) or left to report.json
+ * (checks, per-endpoint detail, label counts); their exact rendering is tested in endpoints.test.ts,
+ * model-outputs.test.ts and below.
+ */
+const OWN_UNITS = /^\$\.(?:verdict\.(?:checks|thresholds)|endpoints|comparisons)\./;
 
 describe("renderMarkdown", () => {
   const result = fixtureResult();
@@ -26,10 +32,11 @@ describe("renderMarkdown", () => {
 
   it("opens with the verdict and its reasons", () => {
     assert.equal(all[0], "## ❌ FAIL: diff rate 2.38% > 1%; candidate p99 178.559 ms > 150 ms");
-    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [], warnings: [] } };
+    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [], warnings: [], thresholds: [] } };
     assert.equal(lines(renderMarkdown(passing))[0], "## ✅ PASS: no thresholds set");
-    const checked: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [{ name: "diff rate", observed: 0, limit: 0.1, pass: true }], warnings: [] } };
-    assert.equal(lines(renderMarkdown(checked))[0], "## ✅ PASS: every check passed");
+    const thresholds = [{ expression: "diff.rate < 10%", observed: 0, limit: 0.1, pass: true, dimension: "ratio" }] as const;
+    const checked: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [{ name: "diff.rate < 10%", observed: 0, limit: 0.1, pass: true }], warnings: [], thresholds } };
+    assert.equal(lines(renderMarkdown(checked))[0], "## ✅ PASS: every threshold passed");
   });
 
   it("lists the run facts", () => {
@@ -118,12 +125,10 @@ describe("renderMarkdown", () => {
     assert.ok(text.includes('| `$.x` | changed | `"line1\\nline2"` | ``"`"`` |'));
   });
 
-  it("lists skipped requests, verdict checks, agents and events", () => {
+  it("lists skipped requests, agents and events, and no longer the checks (the thresholds replace them)", () => {
     assert.ok(all.includes("9 requests were not sent to any target."));
     assert.ok(all.includes("| body too large | 3 |"));
-    assert.ok(all.includes("| diff rate | 0.0238 | 0.01 | ❌ fail |"));
-    assert.ok(all.includes("| candidate p99 ms | 178.559 | 150 | ❌ fail |"));
-    assert.ok(all.includes("| candidate error rate | 0.0055 | 0.02 | ✅ pass |"));
+    assert.ok(!md.includes("### Verdict checks"));
     assert.ok(all.includes("| agent | state | segment | planned | requests | late | max lag ms | snapshots | lag p99 ms | loop delay p99 ms | CPU mean | bottleneck |"));
     assert.ok(all.includes("| `agent-a` | completed | 0:1/2 | 1000 | 994 | 3 | 12.5 | 3 | 9.215 | 14.305 | 0.41 | no |"));
     assert.ok(all.includes("| `agent-b` | lost | 1/2:1 | 1001 | 997 | 0 | 4.25 | 2 | – | – | – | – |"), "no generator report: dashes");
@@ -134,7 +139,7 @@ describe("renderMarkdown", () => {
 
   it("contains every number of the result", () => {
     for (const [path, n] of numbers(result)) {
-      if (path === "$.schemaVersion" || GENERATOR_DETAIL.test(path)) continue;
+      if (path === "$.schemaVersion" || GENERATOR_DETAIL.test(path) || OWN_UNITS.test(path)) continue;
       // Shares (rate, secondaryRate) are shown as percentages; everything else as written.
       const shown = /rate$/i.test(path) ? `${(n * 100).toFixed(2)}%` : String(n);
       assert.ok(md.includes(shown), `${path} = ${n} (shown as ${shown}) not in the markdown`);
@@ -151,6 +156,47 @@ describe("renderMarkdown", () => {
   });
 });
 
+describe("renderMarkdown thresholds", () => {
+  const result = fixtureResult();
+
+  it("puts a Thresholds table right after the verdict: scope, both sides in their unit, and why one was not evaluated", () => {
+    const all = lines(renderMarkdown(result));
+    const start = all.indexOf("### Thresholds");
+    assert.ok(start > 0 && start < all.indexOf("### Run"));
+    assert.ok(all.slice(1, start).every((l) => l === "" || l.startsWith("**⚠ Latency regressions:**")), "only the regressions line in between");
+    assert.deepEqual(all.slice(start, start + 11), [
+      "### Thresholds",
+      "",
+      "| threshold | scope | observed | limit | pass |",
+      "|---|---|---:|---:|---|",
+      "| `candidate.p99 < 150ms` | whole run | 178.559 ms | 150 ms | ✗ |",
+      "| `diff.rate < 1%` | whole run | 2.38 % | 1 % | ✗ |",
+      "| `candidate.errors.rate < 0.5%` | `POST /v1/models/{m}:predict` | 0.375 % | 0.5 % | ✓ |",
+      "| `candidate.errors < 20` | whole run | 11 | 20 | ✓ |",
+      "| `candidate.rps > 500` | whole run | 848.19/s | 500/s | ✓ |",
+      "| `label.agreement > 99%` | `POST /v2/classify` | – | – | ✗ not evaluated: no request matched endpoint POST /v2/classify |",
+      "",
+    ]);
+  });
+
+  it("shows numbers in plain form, and a failure without a reason as a bare ✗", () => {
+    const thresholds = [
+      { expression: "drift.psi < 0.2", observed: 0.2345678, limit: 0.2, pass: false, dimension: "number" },
+      { expression: "p50 < 1s", observed: 0.0004, limit: 1000, pass: true, dimension: "duration" },
+      { expression: "candidate.errors.rate < 0.01%", observed: 0.0000001, limit: 0.0001, pass: true, dimension: "ratio" },
+    ] as const;
+    const all = lines(renderMarkdown({ ...result, verdict: { ...result.verdict, thresholds } }));
+    assert.ok(all.includes("| `drift.psi < 0.2` | whole run | 0.234568 | 0.2 | ✗ |"));
+    assert.ok(all.includes("| `p50 < 1s` | whole run | 0 ms | 1000 ms | ✓ |"));
+    assert.ok(all.includes("| `candidate.errors.rate < 0.01%` | whole run | <0.0001 % | 0.01 % | ✓ |"), "a tiny share does not read as 0");
+  });
+
+  it("says when no thresholds are set", () => {
+    const md = renderMarkdown({ ...result, verdict: { ...result.verdict, thresholds: [] } });
+    assert.ok(md.includes("\n### Thresholds\n\nNo thresholds set.\n"));
+  });
+});
+
 describe("renderMarkdown warnings and noise paths", () => {
   const BOTTLENECK =
     "the load generator on agent agent-a was the bottleneck (event-loop delay p99 80 ms > 50 ms): latency figures include its delay and are not trustworthy; lower the rate or add agents";
@@ -159,12 +205,16 @@ describe("renderMarkdown warnings and noise paths", () => {
     const result = fixtureResult();
     const warned: RunResult = { ...result, verdict: { ...result.verdict, warnings: [BOTTLENECK, "a | second"] } };
     const all = lines(renderMarkdown(warned));
-    assert.deepEqual(all.slice(0, 5), [
+    assert.deepEqual(all.slice(0, 9), [
       "## ❌ FAIL: diff rate 2.38% > 1%; candidate p99 178.559 ms > 150 ms",
       "",
       `> ⚠️ **Warning:** ${BOTTLENECK}`,
       "",
       "> ⚠️ **Warning:** a \\| second",
+      "",
+      "**⚠ Latency regressions:** `POST /v1/models/{m}:predict` p90 +11.75 ms (+14.8 %) [8.2, 15.1], p99 +69.4 ms (+63.8 %) [61.2, 77.9]",
+      "",
+      "### Thresholds",
     ]);
     const pointer = all.indexOf("> ⚠️ The 2 warnings at the top of this report apply to these figures.");
     assert.equal(all[pointer - 2], "### Latency");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { DIFF_KINDS } from "@parallax/protocol";
 import { REPORT_JSON_SCHEMA, renderJson } from "../src/index.js";
 import { capacityResult, closedResult, fixtureResult } from "./fixture.js";
 
@@ -19,7 +20,8 @@ type Schema = {
 
 /**
  * The subset of JSON Schema 2020-12 that report.schema.json uses. `strict` also reports properties the schema
- * does not declare, so the schema cannot fall behind the result type unnoticed.
+ * does not declare, so the schema cannot fall behind the result type unnoticed; only an object that says
+ * `additionalProperties: true` (a comparison, whose fields depend on its kind) may have others.
  */
 function validate(value: unknown, schemaIn: Schema, root: { $defs: Record<string, Schema> }, path = "$", strict = true): string[] {
   const schema = schemaIn.$ref === undefined ? schemaIn : root.$defs[schemaIn.$ref.replace("#/$defs/", "")];
@@ -45,7 +47,7 @@ function validate(value: unknown, schemaIn: Schema, root: { $defs: Record<string
       const declared = schema.properties?.[key];
       if (declared !== undefined) problems.push(...validate(child, declared, root, `${path}.${key}`, strict));
       else if (typeof schema.additionalProperties === "object") problems.push(...validate(child, schema.additionalProperties, root, `${path}.${key}`, strict));
-      else if (schema.additionalProperties === false || strict) problems.push(`${path}: undeclared property ${key}`);
+      else if (schema.additionalProperties === false || (strict && schema.additionalProperties !== true)) problems.push(`${path}: undeclared property ${key}`);
     }
   }
   return problems;
@@ -127,8 +129,66 @@ describe("REPORT_JSON_SCHEMA", () => {
       "$.run: missing planned",
       "$.run.agents[1].late: below 0",
       "$.targets.candidate.requests: expected integer, got string",
-      '$.diff.groups[0].kind: "renamed" not in status, changed, type, added, removed, body, header',
+      `$.diff.groups[0].kind: "renamed" not in ${DIFF_KINDS.join(", ")}`,
       "$: undeclared property surprise",
+    ]);
+  });
+
+  it("accepts every threshold, endpoint and comparison of the fixture, and nulls where nothing could be evaluated or compared", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form mutation of parsed JSON
+    const result = JSON.parse(renderJson(fixtureResult())) as any;
+    assert.equal(result.verdict.thresholds.length, 6);
+    assert.equal(result.endpoints.length, 3);
+    assert.deepEqual(
+      result.comparisons.map((c: { kind: string }) => c.kind),
+      ["label", "scores", "tensor", "drift"],
+    );
+    result.verdict.thresholds[0].observed = null;
+    result.endpoints[0].latency.quantiles[0].relative = null;
+    result.comparisons[0].agreement = null;
+    result.comparisons[0].secondary.agreement = null;
+    result.comparisons[1].maxAbsDiff = null;
+    result.comparisons[1].meanAbsDiff = null;
+    result.comparisons[1].topKOverlap = null;
+    result.comparisons[2].maxAbsDiff = null;
+    result.comparisons[3].psi = null;
+    result.comparisons[3].ks = null;
+    result.comparisons[3].production.mean = null;
+    result.comparisons[3].futureFigure = 0.5;
+    assert.deepEqual(validate(result, root, root), []);
+  });
+
+  it("requires thresholds, endpoints and comparisons, and checks their items", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form mutation of parsed JSON
+    const missing = JSON.parse(renderJson(fixtureResult())) as any;
+    delete missing.verdict.thresholds;
+    delete missing.endpoints;
+    delete missing.comparisons;
+    assert.deepEqual(validate(missing, root, root), ["$: missing endpoints", "$: missing comparisons", "$.verdict: missing thresholds"]);
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form mutation of parsed JSON
+    const broken = JSON.parse(renderJson(fixtureResult())) as any;
+    broken.verdict.thresholds[1].dimension = "percent";
+    delete broken.verdict.thresholds[3].pass;
+    delete broken.endpoints[0].diff;
+    broken.endpoints[1].latency.quantiles[2].quantile = "p95";
+    broken.endpoints[1].targets.candidate.errors = -1;
+    delete broken.comparisons[0].path;
+    broken.comparisons[0].agreement = 1.5;
+    broken.comparisons[0].secondary.agreed = 799.5;
+    broken.comparisons[1].kind = "histogram";
+    broken.comparisons[2].confusion = { a: { b: "1" } };
+    assert.deepEqual(validate(broken, root, root), [
+      '$.verdict.thresholds[1].dimension: "percent" not in duration, ratio, count, rate, number',
+      "$.verdict.thresholds[3]: missing pass",
+      "$.endpoints[0]: missing diff",
+      "$.endpoints[1].targets.candidate.errors: below 0",
+      '$.endpoints[1].latency.quantiles[2].quantile: "p95" not in p50, p90, p99',
+      "$.comparisons[0]: missing path",
+      "$.comparisons[0].agreement: above 1",
+      "$.comparisons[0].secondary.agreed: expected integer, got number",
+      '$.comparisons[1].kind: "histogram" not in label, scores, tensor, drift',
+      "$.comparisons[2].confusion.a.b: expected integer, got string",
     ]);
   });
 

@@ -10,7 +10,7 @@ const ANSI = /\u001b\[\d+m/g;
 describe("renderSummary", () => {
   const result = fixtureResult();
 
-  it("is compact: verdict, one line per target, diff counts, top groups, skipped", () => {
+  it("is compact: verdict, one line per target, regressions, diff counts, top groups, model outputs, skipped, thresholds", () => {
     const text = renderSummary(result);
     const lines = text.trimEnd().split("\n");
     assert.ok(lines.length >= 10 && lines.length <= 25, `${lines.length} lines`);
@@ -21,8 +21,8 @@ describe("renderSummary", () => {
     assert.ok(lines.includes("       42    2.11%  POST /v1/models/{m}:predict · $.predictions[*].label · changed"));
     assert.ok(lines.includes("1 noise group cancelled"));
     assert.ok(lines.includes("skipped 9: held back | unsafe method: 6, body too large: 3"));
-    assert.ok(lines.includes("failed check diff rate: observed 0.0238, limit 0.01"));
-    assert.ok(!lines.some((l) => l.includes("candidate error rate")), "passing checks are not listed");
+    assert.ok(lines.includes("  ✗ diff.rate < 1%  observed 2.38 %, limit 1 %"));
+    assert.ok(!lines.some((l) => l.includes("candidate.errors < 20")), "passing thresholds are only counted");
     assert.ok(text.endsWith("\n"));
   });
 
@@ -40,8 +40,32 @@ describe("renderSummary", () => {
     const colored = renderSummary(result, { color: true });
     assert.ok(colored.includes("\u001b[31m✘ FAIL\u001b[39m"));
     assert.equal(colored.replace(ANSI, ""), plain);
-    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [], warnings: [] } };
+    const passing: RunResult = { ...result, verdict: { pass: true, reasons: [], checks: [], warnings: [], thresholds: [] } };
     assert.ok(renderSummary(passing, { color: true }).startsWith("\u001b[1m\u001b[32m✔ PASS\u001b[39m\u001b[22m  no thresholds set\n"));
+  });
+});
+
+describe("renderSummary thresholds", () => {
+  const result = fixtureResult();
+
+  it("counts the thresholds, then lists each failing one with observed and limit, or why it was not evaluated, in red", () => {
+    const lines = renderSummary(result).split("\n");
+    const at = lines.indexOf("thresholds  3 of 6 failed, 3 passed");
+    assert.ok(at > 0);
+    assert.deepEqual(lines.slice(at + 1, at + 4), [
+      "  ✗ candidate.p99 < 150ms  observed 178.559 ms, limit 150 ms",
+      "  ✗ diff.rate < 1%  observed 2.38 %, limit 1 %",
+      "  ✗ [POST /v2/classify] label.agreement > 99%  not evaluated: no request matched endpoint POST /v2/classify",
+    ]);
+    assert.ok(renderSummary(result, { color: true }).includes("\u001b[31m  ✗ candidate.p99 < 150ms  observed 178.559 ms, limit 150 ms\u001b[39m\n"));
+  });
+
+  it("says all passed in one line, and nothing when none are set", () => {
+    const passing = result.verdict.thresholds.filter((t) => t.pass);
+    const lines = renderSummary({ ...result, verdict: { ...result.verdict, thresholds: passing } }).split("\n");
+    assert.ok(lines.includes("thresholds  all 3 passed"));
+    assert.ok(!lines.some((l) => l.startsWith("  ✗")));
+    assert.ok(!renderSummary({ ...result, verdict: { ...result.verdict, thresholds: [] } }).includes("thresholds"));
   });
 });
 

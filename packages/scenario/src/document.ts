@@ -1,7 +1,7 @@
 // The canonical plain-data form of a resolved scenario, shipped to agents inside a bundle.
 import { formatDuration } from "./duration.js";
 import { loadModel } from "./load-models/index.js";
-import type { Scenario, TargetSpec } from "./types.js";
+import type { Scenario, ScopedExpression, TargetSpec } from "./types.js";
 
 /**
  * Every default spelled out, durations as strings, paths absolute. Give it back as
@@ -28,11 +28,19 @@ export function toScenarioDocument(s: Scenario): object {
       tolerance: { absolute: s.compare.tolerance.absolute, relative: s.compare.tolerance.relative },
       headers: [...s.compare.headers],
       allowUnsafeProduction: [...s.compare.allowUnsafeProduction],
-      noise: { alpha: s.compare.noise.alpha, minEffect: s.compare.noise.minEffect },
+      noise: { alpha: s.compare.noise.alpha, minEffect: s.compare.noise.minEffect, method: s.compare.noise.method },
       exemplars: s.compare.exemplars,
+      endpoints: [...s.compare.endpoints],
+      rules: s.compare.rules.map((r) => ({ ...r })),
+      latency: { confidence: s.compare.latency.confidence, minEffect: { relative: s.compare.latency.minEffect.relative, absolute: formatDuration(s.compare.latency.minEffect.absoluteMs) } },
     },
-    thresholds: { ...s.thresholds },
+    thresholds: s.thresholds.map(scoped),
+    abort: s.abort.map(scoped),
   };
+}
+
+function scoped(t: ScopedExpression): string | object {
+  return t.endpoint === undefined ? t.expression : { endpoint: t.endpoint, rules: [t.expression] };
 }
 
 /** Header values that came from `${VAR}` travel as their templates, never as the secret they hold. */

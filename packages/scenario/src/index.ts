@@ -1,4 +1,4 @@
-export type { ResolveOptions, Scenario, TargetSpec } from "./types.js";
+export type { CompareRule, ResolveOptions, Scenario, ScopedExpression, TargetSpec } from "./types.js";
 export { resolveScenario } from "./resolve.js";
 export { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.js";
 export { scenarioJsonSchema } from "./schema.js";
@@ -30,4 +30,5 @@ export {
 } from "./load-models/index.js";
 export { formatSegment, segmentIndices, segmentSize, splitEvenly, type Segment } from "./segments.js";
 export { resolveShippedScenario } from "./shipped.js";
-export { METRIC_CATALOGUE, evaluateExpression, formatExpression, parseExpression, type Evaluation, type ExpressionIssue, type ThresholdExpression } from "./expressions.js";
+export { METRIC_CATALOGUE, evaluateExpression, formatExpression, formatQuantity, parseExpression, type Evaluation, type ExpressionIssue, type ThresholdExpression } from "./expressions.js";
+export { declaredEndpoints, endpointTemplateProblem } from "./endpoints.js";

@@ -9,7 +9,7 @@ import { deepMerge, expandShorthands, isPlainObject } from "./merge.js";
 import { DEFAULTS, DOCUMENT } from "./schema.js";
 import { formatPath, parseSource, pathKey, type Located, type Path } from "./source.js";
 import { closest } from "./suggest.js";
-import type { ResolveOptions, Scenario, TargetSpec } from "./types.js";
+import type { CompareRule, ResolveOptions, Scenario, ScopedExpression, TargetSpec } from "./types.js";
 
 /** What a scenario without `load` runs: each recorded request once, at 100/s. */
 const DEFAULT_LOAD: LoadSpec = Object.freeze({ model: "constant", rate: DEFAULT_RATE });
@@ -56,7 +56,8 @@ export async function resolveScenario(options: ResolveOptions): Promise<Scenario
   const doc = parsed.data;
   const trafficBase =
     absoluteFile === undefined || fromOverride(overrides, ["traffic", "file"]) ? options.cwd : dirname(absoluteFile);
-  const { maxDiffRate, maxErrorRate, maxLatencyRatio } = doc.thresholds;
+  const scoped = [...doc.thresholds, ...doc.abort].flatMap((t) => (t.endpoint === undefined ? [] : [t.endpoint]));
+  const ruleEndpoints = doc.compare.rules.flatMap((r) => (r.endpoint === undefined ? [] : [r.endpoint]));
   return {
     name: doc.name ?? (options.file === undefined ? DEFAULTS.name : basename(options.file, extname(options.file))),
     ...(absoluteFile === undefined ? {} : { file: absoluteFile }),
@@ -67,12 +68,15 @@ export async function resolveScenario(options: ResolveOptions): Promise<Scenario
     },
     traffic: { file: resolve(trafficBase, doc.traffic.file), format: doc.traffic.format, redact: doc.traffic.redact },
     load,
-    compare: doc.compare,
-    thresholds: {
-      ...(maxDiffRate === undefined ? {} : { maxDiffRate }),
-      ...(maxErrorRate === undefined ? {} : { maxErrorRate }),
-      ...(maxLatencyRatio === undefined ? {} : { maxLatencyRatio }),
+    compare: {
+      ...doc.compare,
+      // A threshold or rule scoped to an endpoint groups requests under that template.
+      endpoints: [...new Set([...doc.compare.endpoints, ...scoped, ...ruleEndpoints])],
+      rules: doc.compare.rules.map((r) => withoutUndefined(r) as CompareRule),
+      latency: { confidence: doc.compare.latency.confidence, minEffect: { relative: doc.compare.latency.minEffect.relative, absoluteMs: doc.compare.latency.minEffect.absolute } },
     },
+    thresholds: doc.thresholds.map((t) => withoutUndefined(t) as ScopedExpression),
+    abort: doc.abort.map((t) => withoutUndefined(t) as ScopedExpression),
   };
 }
 
@@ -210,4 +214,9 @@ function withTemplates(spec: TargetSpec, templates: Readonly<Record<string, stri
   if (templates === undefined) return spec;
   const kept = Object.entries(templates).filter(([name]) => spec.headers[name] !== undefined && !fromOverride(overrides, ["targets", role, "headers", name]));
   return kept.length === 0 ? spec : { ...spec, headerTemplates: Object.fromEntries(kept) };
+}
+
+/** Optional keys zod filled with `undefined` are left out (exactOptionalPropertyTypes). */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

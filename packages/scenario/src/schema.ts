@@ -1,7 +1,9 @@
 // The scenario document: one zod schema that validates files and flags and, with the load
 // models' schemas plugged in, generates the JSON Schema editors use.
 import { z } from "zod";
-import { describeValue, positiveDuration } from "./fields.js";
+import { endpointTemplateProblem } from "./endpoints.js";
+import { parseExpression } from "./expressions.js";
+import { describeValue, duration, positiveDuration } from "./fields.js";
 import { ignorePathProblem } from "./jsonpath.js";
 import { LOAD_MODELS } from "./load-models/index.js";
 import { targetUrlProblem } from "./schemes.js";
@@ -13,7 +15,8 @@ export const DEFAULTS = Object.freeze({
   timeout: "10s",
   format: "auto",
   compareHeaders: Object.freeze(["content-type"]),
-  noise: Object.freeze({ alpha: 0.01, minEffect: 0.001 }),
+  noise: Object.freeze({ alpha: 0.01, minEffect: 0.001, method: "mcnemar" }),
+  latency: Object.freeze({ confidence: 0.95, minEffect: Object.freeze({ relative: 0.1, absolute: "2ms" }) }),
   exemplars: 3,
 } as const);
 
@@ -98,6 +101,61 @@ const tolerance = z
   .prefault(0)
   .describe("Numeric tolerance for JSON numbers: a number (absolute) or { absolute, relative }. Default 0 (exact).");
 
+const toleranceOption = z.union(
+  [
+    nonNegative,
+    z.strictObject({
+      absolute: nonNegative.optional().describe("Elements match when |c-p| <= absolute + relative*|p|."),
+      relative: nonNegative.optional().describe("Relative part of the tolerance, against production's value."),
+    }),
+  ],
+  { error: (iss) => `expected a number or { absolute, relative }, got ${describeValue(iss.input)}` },
+);
+
+/** Which options each ML comparison takes (the rest are refused, naming the kind). */
+const RULE_OPTIONS: Readonly<Record<string, readonly string[]>> = { label: ["maxLabels"], scores: ["topK", "tolerance"], tensor: ["tolerance"], drift: [] };
+
+const compareRule = z
+  .strictObject({
+    path: checked(ignorePathProblem).describe("JSONPath of the compared values, e.g. $.predictions[*].label"),
+    kind: z.enum(["label", "scores", "tensor", "drift"]).describe("label: agreement and confusion matrix; scores: max/mean abs difference, top-k overlap; tensor: KServe v2 outputs by shape, dtype and tolerance; drift: PSI and KS of a numeric field."),
+    endpoint: checked(endpointTemplateProblem).optional().describe("Only this endpoint template; default every endpoint."),
+    topK: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be >= 1" }).max(10_000, { error: "must be <= 10000" }).optional().describe("scores: top-k overlap of the k largest scores (default 1)."),
+    tolerance: toleranceOption.optional().describe("scores/tensor: a number (absolute) or { absolute, relative }; elements match when |c-p| <= absolute + relative*|p|."),
+    maxLabels: z.number().int({ error: "must be a whole number" }).min(1, { error: "must be >= 1" }).max(1000, { error: "must be <= 1000" }).optional().describe("label: distinct labels kept per side in the confusion matrix (default 100)."),
+  })
+  .superRefine((rule, ctx) => {
+    const allowed = RULE_OPTIONS[rule.kind] ?? [];
+    for (const option of ["topK", "tolerance", "maxLabels"] as const) {
+      if (rule[option] !== undefined && !allowed.includes(option)) ctx.addIssue({ code: "custom", path: [option], message: `${option} does not apply to kind ${rule.kind}${allowed.length ? ` (it takes ${allowed.join(", ")})` : ""}` });
+    }
+  })
+  .describe("One ML-aware comparison.");
+
+/** A threshold or abort expression, checked by the expression language (column in the message). */
+const expression = z.string().superRefine((text, ctx) => {
+  const parsed = parseExpression(text);
+  if (!parsed.ok) for (const issue of parsed.issues) ctx.addIssue({ code: "custom", message: `${JSON.stringify(text)}: ${issue.message}` });
+});
+
+const scopedExpressions = (what: string) =>
+  z
+    .array(
+      z.union(
+        [
+          expression.describe(`A ${what} over the whole run, e.g. "candidate.p99 < 1.1 * production.p99".`),
+          z.strictObject({
+            endpoint: checked(endpointTemplateProblem).describe("Endpoint template the rules are scoped to."),
+            rules: z.array(expression).min(1, { error: "needs at least one expression" }).describe("Expressions evaluated on this endpoint only."),
+          }),
+        ],
+        { error: (iss) => `expected an expression such as "p99 < 250ms" or { endpoint, rules: [...] }, got ${describeValue(iss.input)}` },
+      ),
+    )
+    .transform((items): Array<{ expression: string; endpoint?: string }> =>
+      items.flatMap((item) => (typeof item === "string" ? [{ expression: item }] : item.rules.map((rule) => ({ expression: rule, endpoint: item.endpoint })))),
+    );
+
 const compare = z
   .strictObject({
     ignore: z
@@ -126,6 +184,10 @@ const compare = z
         minEffect: nonNegative
           .prefault(DEFAULTS.noise.minEffect)
           .describe("Smallest difference in disagreement rate counted as a real difference."),
+        method: z
+          .enum(["mcnemar", "diffy"])
+          .prefault(DEFAULTS.noise.method)
+          .describe("mcnemar: a one-sided exact test per path with alpha and minEffect; diffy: Diffy's rule (shown only when the candidate's rate exceeds the secondary's by its relative and absolute thresholds)."),
       })
       .prefault({})
       .describe("Statistical noise test against the secondary: a difference the secondary shows as often as the candidate is noise."),
@@ -135,11 +197,34 @@ const compare = z
       .min(0, { error: "must be >= 0" })
       .prefault(DEFAULTS.exemplars)
       .describe("Example pairs kept per diff signature."),
+    endpoints: z
+      .array(checked(endpointTemplateProblem))
+      .prefault([])
+      .describe('Endpoint templates results are grouped by, tried before the automatic ones (numbers and UUIDs become {id}): "[METHOD ]/path/{name}", e.g. ["POST /v1/models/{model}:predict", "/users/{id}"].'),
+    rules: z.array(compareRule).prefault([]).describe("ML-aware comparisons, opt-in per JSON path: label, scores, tensor (KServe v2 outputs), drift."),
+    latency: z
+      .strictObject({
+        confidence: z
+          .number()
+          .gt(0, { error: "must be between 0 and 1, exclusive" })
+          .lt(1, { error: "must be between 0 and 1, exclusive" })
+          .prefault(DEFAULTS.latency.confidence)
+          .describe("Confidence of the interval for the change in p50, p90, p99 per endpoint."),
+        minEffect: z
+          .strictObject({
+            relative: nonNegative.prefault(DEFAULTS.latency.minEffect.relative).describe("Smallest relative change flagged, e.g. 0.1 (10 %)."),
+            absolute: duration.prefault(DEFAULTS.latency.minEffect.absolute).describe("Smallest absolute change flagged, e.g. 2ms."),
+          })
+          .prefault({})
+          .describe("A latency change is flagged only when significant and larger than both floors."),
+      })
+      .prefault({})
+      .describe("Statistical latency comparison per endpoint (candidate against production)."),
   })
   .prefault({})
   .describe("How responses are compared.");
 
-const thresholds = z
+const legacyThresholds = z
   .strictObject({
     maxDiffRate: fraction01("a share of compared pairs")
       .optional()
@@ -153,8 +238,29 @@ const thresholds = z
       .optional()
       .describe("Fail when candidate p99 / production p99 exceeds this, e.g. 1.2."),
   })
-  .prefault({})
-  .describe("Verdict rules; a run fails when any is exceeded.");
+  .describe("The older form: maxDiffRate, maxErrorRate, maxLatencyRatio (each the same as an expression).");
+
+const thresholds = z
+  .union([scopedExpressions("threshold"), legacyThresholds], {
+    error: (iss) => `expected a list of expressions (e.g. ["candidate.p99 < 1.1 * production.p99", "diff.rate < 0.5%"]), got ${describeValue(iss.input)}`,
+  })
+  .transform((t) => (Array.isArray(t) ? t : legacyExpressions(t)))
+  .prefault([])
+  .describe('Verdict rules, e.g. ["candidate.p99 < 1.1 * production.p99", "diff.rate < 0.5%", { endpoint: "POST /v1/models/{model}:predict", rules: ["candidate.p90 < 120ms"] }]; a run fails when any fails.');
+
+/** The older keys as the expressions they always meant (each fails when its value exceeds the limit). */
+function legacyExpressions(t: { maxDiffRate?: number | undefined; maxErrorRate?: number | undefined; maxLatencyRatio?: number | undefined }): Array<{ expression: string; endpoint?: string }> {
+  const out: Array<{ expression: string }> = [];
+  if (t.maxDiffRate !== undefined) out.push({ expression: `diff.rate <= ${percent(t.maxDiffRate)}` });
+  if (t.maxErrorRate !== undefined) out.push({ expression: `candidate.errors.rate <= ${percent(t.maxErrorRate)}` });
+  if (t.maxLatencyRatio !== undefined) out.push({ expression: `candidate.p99 <= ${t.maxLatencyRatio} * production.p99` });
+  return out;
+}
+
+/** A fraction as an exact percent literal: 0.005 → "0.5%". */
+function percent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(12))}%`;
+}
 
 const trafficObject = z
   .strictObject({
@@ -204,6 +310,9 @@ function documentSchema(load: z.ZodType) {
       load: load.optional(),
       compare,
       thresholds,
+      abort: scopedExpressions("abort rule")
+        .prefault([])
+        .describe('Safety rules evaluated live on merged data; when one holds, every agent stops and the run ends aborted, e.g. ["production.errors.rate > 5%"].'),
     })
     .meta({ title: "Parallax scenario", description: "Targets, traffic, load, comparison rules and thresholds of a Parallax run." });
 }

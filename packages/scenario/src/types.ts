@@ -31,10 +31,31 @@ export interface Scenario {
     /** Lower-cased. */
     readonly headers: readonly string[];
     readonly allowUnsafeProduction: readonly string[];
-    readonly noise: { readonly alpha: number; readonly minEffect: number };
+    readonly noise: { readonly alpha: number; readonly minEffect: number; readonly method: "mcnemar" | "diffy" };
     readonly exemplars: number;
+    /** Declared endpoint templates (those thresholds and rules are scoped to included). */
+    readonly endpoints: readonly string[];
+    readonly rules: readonly CompareRule[];
+    readonly latency: { readonly confidence: number; readonly minEffect: { readonly relative: number; readonly absoluteMs: number } };
   };
-  readonly thresholds: { readonly maxDiffRate?: number; readonly maxErrorRate?: number; readonly maxLatencyRatio?: number };
+  /** Every threshold, as an expression (the older keys are converted), optionally scoped to an endpoint template. */
+  readonly thresholds: readonly ScopedExpression[];
+  /** Safety rules evaluated live; one that holds stops the run. */
+  readonly abort: readonly ScopedExpression[];
+}
+
+export interface ScopedExpression {
+  readonly expression: string;
+  readonly endpoint?: string;
+}
+
+export interface CompareRule {
+  readonly path: string;
+  readonly kind: "label" | "scores" | "tensor" | "drift";
+  readonly endpoint?: string;
+  readonly topK?: number;
+  readonly tolerance?: number | { readonly absolute?: number; readonly relative?: number };
+  readonly maxLabels?: number;
 }
 
 export interface ResolveOptions {

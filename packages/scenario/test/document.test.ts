@@ -51,10 +51,14 @@ describe("toScenarioDocument", () => {
         tolerance: { absolute: 0, relative: 0 },
         headers: ["content-type"],
         allowUnsafeProduction: [],
-        noise: { alpha: 0.01, minEffect: 0.001 },
+        noise: { alpha: 0.01, minEffect: 0.001, method: "mcnemar" },
         exemplars: 3,
+        endpoints: [],
+        rules: [],
+        latency: { confidence: 0.95, minEffect: { relative: 0.1, absolute: "2ms" } },
       },
-      thresholds: {},
+      thresholds: [],
+      abort: [],
     });
   });
 

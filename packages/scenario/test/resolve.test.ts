@@ -57,10 +57,14 @@ describe("resolveScenario: a valid file", () => {
         tolerance: { absolute: 0, relative: 0 },
         headers: ["content-type"],
         allowUnsafeProduction: [],
-        noise: { alpha: 0.01, minEffect: 0.001 },
+        noise: { alpha: 0.01, minEffect: 0.001, method: "mcnemar" },
         exemplars: 3,
+        endpoints: [],
+        rules: [],
+        latency: { confidence: 0.95, minEffect: { relative: 0.1, absoluteMs: 2 } },
       },
-      thresholds: {},
+      thresholds: [],
+      abort: [],
     });
   });
 
@@ -111,10 +115,14 @@ thresholds:
         tolerance: { absolute: 0.001, relative: 0 },
         headers: ["content-type", "x-model"],
         allowUnsafeProduction: ["POST /v1/models/*"],
-        noise: { alpha: 0.05, minEffect: 0.001 },
+        noise: { alpha: 0.05, minEffect: 0.001, method: "mcnemar" },
         exemplars: 0,
+        endpoints: [],
+        rules: [],
+        latency: { confidence: 0.95, minEffect: { relative: 0.1, absoluteMs: 2 } },
       },
-      thresholds: { maxDiffRate: 0.01, maxLatencyRatio: 1.2 },
+      thresholds: [{ expression: "diff.rate <= 1%" }, { expression: "candidate.p99 <= 1.2 * production.p99" }],
+      abort: [],
     });
   });
 
@@ -382,7 +390,7 @@ compare: { ignore: ["$.a", "$.b"], exemplars: 7 }
     assert.deepEqual(s.compare.ignore, ["$.c"]);
     assert.equal(s.compare.exemplars, 7);
     assert.deepEqual(s.compare.headers, ["content-type"]);
-    assert.deepEqual(s.thresholds, { maxErrorRate: 0.5 });
+    assert.deepEqual(s.thresholds, [{ expression: "candidate.errors.rate <= 50%" }]);
   });
 
   it("replace the file's load when they pick another model", async () => {

@@ -65,7 +65,8 @@ async function finish(result: RunResult, intervals: RunIntervals | undefined, ou
   }
   if (json) io.stdout.write(renderJson(result));
   if (interrupted) return EXIT.interrupted;
-  if (result.run.status === "aborted") return EXIT.infrastructure;
+  // An abort rule that fired judged the targets (e.g. production failing): a failed verdict, not broken infrastructure.
+  if (result.run.status === "aborted") return result.run.events.some((e) => e.type === "abort-rule") ? EXIT.verdictFailed : EXIT.infrastructure;
   return result.verdict.pass ? EXIT.pass : EXIT.verdictFailed;
 }
 

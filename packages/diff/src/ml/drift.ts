@@ -1,8 +1,9 @@
 // Distribution drift of a numeric field: PSI and two-sample KS from fixed log-bucket sketches.
 
+import { allCounts, countRecordTotal, isExactSum } from "./check.js";
 import { addExact, addExactAll, exactTotal, isNumber, type ExactSum } from "./numeric.js";
 import { bump, own } from "./record.js";
-import { type Comparison, type DriftRule, expectKind, type MlDiffKind, NO_DIFFERENCES } from "./rule.js";
+import { type Comparison, type DriftRule, expectKind, type MlDiffKind, NO_DIFFERENCES, isPlainRecord } from "./rule.js";
 import { parseSelector, selectValues, type Selector } from "./select.js";
 
 /**
@@ -202,4 +203,22 @@ export class DriftComparison implements Comparison<DriftState, DriftResult> {
   finalise(state: DriftState): DriftResult {
     return { kind: "drift", path: this.rule.path, production: side(state.production), candidate: side(state.candidate), ...driftStatistics(state.production, state.candidate) };
   }
+}
+
+const MAX_BUCKET_KEY = (SKETCH_MAX_BUCKETS - 1) / 2;
+
+/** A bucket key as `sketchKey` writes it: a canonical integer within the sketch's range. */
+function isBucketKey(key: string): boolean {
+  const k = Number(key);
+  return Number.isInteger(k) && Math.abs(k) <= MAX_BUCKET_KEY && String(k) === key;
+}
+
+function isValidSketch(value: unknown): value is SketchState {
+  if (!isPlainRecord(value) || !allCounts(value, ["count", "ignored"]) || !isExactSum(value.sum)) return false;
+  return countRecordTotal(value.buckets, SKETCH_MAX_BUCKETS, isBucketKey) === value.count;
+}
+
+/** Whether `state` (untrusted JSON) is a drift state `merge` can take: two sketches whose buckets add up to their counts. */
+export function isValidDriftState(state: unknown): state is DriftState {
+  return isPlainRecord(state) && state.kind === "drift" && isValidSketch(state.production) && isValidSketch(state.candidate);
 }

@@ -1,8 +1,9 @@
 // Label agreement and the production × candidate confusion matrix, as a mergeable accumulator.
 
 import type { Issue } from "@parallax/protocol";
+import { allCounts, countRecordTotal } from "./check.js";
 import { bump, child, own, sortedKeys } from "./record.js";
-import { type Comparison, expectKind, type Field, type LabelRule, MAX_LABELS_LIMIT, ML_DEFAULTS, type MlDiffKind, NO_DIFFERENCES, note, checkInteger } from "./rule.js";
+import { type Comparison, expectKind, type Field, type LabelRule, MAX_LABELS_LIMIT, ML_DEFAULTS, type MlDiffKind, NO_DIFFERENCES, note, checkInteger, isPlainRecord } from "./rule.js";
 import { parseSelector, selectValues, type Selector } from "./select.js";
 
 /** Where labels beyond `maxLabels` are counted. A real label spelled "(other)" counts there too. */
@@ -222,4 +223,39 @@ function ordered(record: Readonly<Record<string, number>>): Record<string, numbe
 
 export function validateLabelOptions(rule: Readonly<Record<string, unknown>>, field: Field, issues: Issue[]): void {
   checkInteger(rule.maxLabels, field("maxLabels"), 1, MAX_LABELS_LIMIT, issues);
+}
+
+function isMatrixKey(label: string): boolean {
+  return label.length <= MAX_LABEL_LENGTH;
+}
+
+/**
+ * Whether `state` (untrusted JSON) is a label state `merge` can take: counts are safe integers,
+ * at most MAX_LABELS_LIMIT labels (plus "(other)") per side, and the matrix adds up: each row sums
+ * to its production label's total, each column to its candidate label's, all cells to `compared`.
+ */
+export function isValidLabelState(state: unknown): state is LabelState {
+  if (!isPlainRecord(state) || state.kind !== "label") return false;
+  if (!allCounts(state, ["compared", "agreed", "lengthMismatches", "unpaired"])) return false;
+  const compared = state.compared as number;
+  if ((state.agreed as number) > compared) return false;
+  const maxKeys = MAX_LABELS_LIMIT + 1;
+  if (countRecordTotal(state.production, maxKeys, isMatrixKey) !== compared) return false;
+  if (countRecordTotal(state.candidate, maxKeys, isMatrixKey) !== compared) return false;
+  const production = state.production as Readonly<Record<string, number>>;
+  const candidate = state.candidate as Readonly<Record<string, number>>;
+  const confusion = state.confusion;
+  if (!isPlainRecord(confusion)) return false;
+  const columns: Record<string, number> = {};
+  let cells = 0;
+  for (const p of Object.keys(confusion)) {
+    const rowTotal = countRecordTotal(confusion[p], maxKeys, (c) => own(candidate, c) !== undefined);
+    if (rowTotal === undefined || rowTotal !== own(production, p)) return false;
+    const row = confusion[p] as Readonly<Record<string, number>>;
+    for (const c of Object.keys(row)) bump(columns, c, own(row, c) ?? 0);
+    cells += rowTotal;
+  }
+  if (cells !== compared) return false;
+  for (const c of Object.keys(candidate)) if ((own(columns, c) ?? 0) !== own(candidate, c)) return false;
+  return true;
 }

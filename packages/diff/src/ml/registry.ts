@@ -1,11 +1,11 @@
 // The ML comparison kinds by name: validating a rule of any kind and compiling it.
 
 import { InvalidInputError, type Issue } from "@parallax/protocol";
-import { DriftComparison, type DriftResult, type DriftState } from "./drift.js";
-import { LabelComparison, type LabelResult, type LabelState, validateLabelOptions } from "./label.js";
+import { DriftComparison, type DriftResult, type DriftState, isValidDriftState } from "./drift.js";
+import { isValidLabelState, LabelComparison, type LabelResult, type LabelState, validateLabelOptions } from "./label.js";
 import { checkPath, type Comparison, type ComparisonKind, type ComparisonRule, describe, type DriftRule, type Field, isPlainRecord, type LabelRule, type ScoresRule, type TensorRule } from "./rule.js";
-import { ScoresComparison, type ScoresResult, type ScoresState, validateScoresOptions } from "./scores.js";
-import { TensorComparison, type TensorResult, type TensorState, validateTensorOptions } from "./tensor.js";
+import { isValidScoresState, ScoresComparison, type ScoresResult, type ScoresState, validateScoresOptions } from "./scores.js";
+import { isValidTensorState, TensorComparison, type TensorResult, type TensorState, validateTensorOptions } from "./tensor.js";
 
 interface KindTypes {
   label: { rule: LabelRule; state: LabelState; result: LabelResult };
@@ -29,14 +29,16 @@ export interface ComparisonDefinition<K extends ComparisonKind> {
   validate(rule: Readonly<Record<string, unknown>>, field: Field, issues: Issue[]): void;
   /** `rule` must be valid. */
   create(rule: RuleOf<K>): ComparisonOf<K>;
+  /** Cheap structural check of a state from the wire (shape, counts, bounds), before `merge` trusts it. */
+  isValidState(state: unknown): state is StateOf<K>;
 }
 
 /** Every kind, by the `kind` a rule names. */
 export const COMPARISONS: { readonly [K in ComparisonKind]: ComparisonDefinition<K> } = Object.freeze({
-  label: { kind: "label", options: ["maxLabels"], validate: validateLabelOptions, create: (rule: LabelRule) => new LabelComparison(rule) },
-  scores: { kind: "scores", options: ["topK", "tolerance"], validate: validateScoresOptions, create: (rule: ScoresRule) => new ScoresComparison(rule) },
-  tensor: { kind: "tensor", options: ["tolerance"], validate: validateTensorOptions, create: (rule: TensorRule) => new TensorComparison(rule) },
-  drift: { kind: "drift", options: [], validate: () => undefined, create: (rule: DriftRule) => new DriftComparison(rule) },
+  label: { kind: "label", options: ["maxLabels"], validate: validateLabelOptions, create: (rule: LabelRule) => new LabelComparison(rule), isValidState: isValidLabelState },
+  scores: { kind: "scores", options: ["topK", "tolerance"], validate: validateScoresOptions, create: (rule: ScoresRule) => new ScoresComparison(rule), isValidState: isValidScoresState },
+  tensor: { kind: "tensor", options: ["tolerance"], validate: validateTensorOptions, create: (rule: TensorRule) => new TensorComparison(rule), isValidState: isValidTensorState },
+  drift: { kind: "drift", options: [], validate: () => undefined, create: (rule: DriftRule) => new DriftComparison(rule), isValidState: isValidDriftState },
 });
 
 function isKind(value: unknown): value is ComparisonKind {
@@ -81,4 +83,13 @@ export function createComparison(rule: ComparisonRule): ComparisonOf<ComparisonK
   if (issues.length > 0) throw new InvalidInputError(issues);
   const definition = COMPARISONS[rule.kind] as ComparisonDefinition<ComparisonKind>;
   return definition.create(rule);
+}
+
+/**
+ * Whether `state` is a well-formed state of `kind`: what `merge` needs to stay correct (plain JSON
+ * of the right shape, safe-integer counts that add up, bounded sizes). `merge` itself trusts its
+ * input, so states decoded from the wire must pass this first. False for an unknown kind.
+ */
+export function isValidState(kind: string, state: unknown): state is ComparisonState {
+  return isKind(kind) && COMPARISONS[kind].isValidState(state);
 }

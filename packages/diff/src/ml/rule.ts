@@ -71,6 +71,19 @@ export type MlDiffKind =
   | "tensor-missing"
   | "tensor-extra";
 
+export const ML_DIFF_KINDS: readonly MlDiffKind[] = Object.freeze([
+  "label",
+  "label-count",
+  "scores",
+  "scores-shape",
+  "scores-count",
+  "tensor-shape",
+  "tensor-dtype",
+  "tensor-value",
+  "tensor-missing",
+  "tensor-extra",
+]);
+
 export const NO_DIFFERENCES: readonly MlDiffKind[] = Object.freeze([]);
 
 /** Adds `kind` once to the pair's list, allocating only when there is something to say. */
@@ -91,7 +104,10 @@ export interface Comparison<S, R> {
   createState(): S;
   /** Adds one pair of parsed JSON bodies; returns the kinds of difference this pair showed. */
   observe(state: S, production: unknown, candidate: unknown): readonly MlDiffKind[];
-  /** Adds `from` into `into`; `from` is unchanged and shares nothing mutable with `into` afterwards. */
+  /**
+   * Adds `from` into `into`; `from` is unchanged and shares nothing mutable with `into` afterwards.
+   * `from` is trusted: a state decoded from the wire must pass `isValidState` first.
+   */
   merge(into: S, from: S): void;
   finalise(state: S): R;
 }

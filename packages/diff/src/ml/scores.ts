@@ -2,8 +2,9 @@
 
 import type { Issue } from "@parallax/protocol";
 import type { Tolerance } from "../tolerance.js";
+import { allCounts, isExactSum, isMagnitude } from "./check.js";
 import { addExact, addExactAll, exactTotal, isClose, isNumber, type ExactSum } from "./numeric.js";
-import { checkInteger, checkTolerance, type Comparison, expectKind, type Field, ML_DEFAULTS, type MlDiffKind, NO_DIFFERENCES, note, resolveTolerance, type ScoresRule } from "./rule.js";
+import { checkInteger, checkTolerance, type Comparison, expectKind, type Field, ML_DEFAULTS, type MlDiffKind, NO_DIFFERENCES, note, resolveTolerance, type ScoresRule, isPlainRecord } from "./rule.js";
 import { parseSelector, selectValues, type Selector } from "./select.js";
 
 /** `topK` ceiling; beyond a few hundred the overlap says little a distance does not. */
@@ -198,4 +199,12 @@ export class ScoresComparison implements Comparison<ScoresState, ScoresResult> {
 export function validateScoresOptions(rule: Readonly<Record<string, unknown>>, field: Field, issues: Issue[]): void {
   checkInteger(rule.topK, field("topK"), 1, MAX_TOP_K, issues);
   checkTolerance(rule.tolerance, field("tolerance"), issues);
+}
+
+/** Whether `state` (untrusted JSON) is a scores state `merge` can take: counts, an exact sum, a bounded maximum. */
+export function isValidScoresState(state: unknown): state is ScoresState {
+  if (!isPlainRecord(state) || state.kind !== "scores") return false;
+  if (!allCounts(state, ["compared", "elements", "outOfTolerance", "topKHits", "topKSlots", "lengthMismatches", "incomparable"])) return false;
+  if ((state.outOfTolerance as number) > (state.compared as number) || (state.topKHits as number) > (state.topKSlots as number)) return false;
+  return isExactSum(state.absDiffSum) && isMagnitude(state.maxAbsDiff);
 }

@@ -2,8 +2,9 @@
 
 import type { Issue } from "@parallax/protocol";
 import type { Tolerance } from "../tolerance.js";
+import { allCounts, isMagnitude } from "./check.js";
 import { isClose, isNumber } from "./numeric.js";
-import { checkTolerance, type Comparison, expectKind, type Field, type MlDiffKind, NO_DIFFERENCES, note, resolveTolerance, type TensorRule } from "./rule.js";
+import { checkTolerance, type Comparison, expectKind, type Field, type MlDiffKind, NO_DIFFERENCES, note, resolveTolerance, type TensorRule, isPlainRecord } from "./rule.js";
 import { parseSelector, selectValues, type Selector } from "./select.js";
 
 export interface TensorState {
@@ -204,4 +205,13 @@ export class TensorComparison implements Comparison<TensorState, TensorResult> {
 
 export function validateTensorOptions(rule: Readonly<Record<string, unknown>>, field: Field, issues: Issue[]): void {
   checkTolerance(rule.tolerance, field("tolerance"), issues);
+}
+
+const TENSOR_COUNTS = ["compared", "shapeMismatches", "dtypeMismatches", "missingOutputs", "extraOutputs", "malformedOutputs", "valueMismatches", "elementsCompared", "elementsMismatched"];
+
+/** Whether `state` (untrusted JSON) is a tensor state `merge` can take: counts that fit together and a bounded maximum. */
+export function isValidTensorState(state: unknown): state is TensorState {
+  if (!isPlainRecord(state) || state.kind !== "tensor" || !allCounts(state, TENSOR_COUNTS)) return false;
+  const s = state as unknown as TensorState;
+  return s.shapeMismatches + s.valueMismatches <= s.compared && s.dtypeMismatches <= s.compared && s.elementsMismatched <= s.elementsCompared && isMagnitude(state.maxAbsDiff);
 }
