@@ -380,7 +380,7 @@ function warmUpSnapshots(run: PreparedRun, agentId: string): void {
     done: 0,
     planned: run.planned,
     targets: data.targets,
-    diff: data.diff,
+    diff: run.warmUpTally(),
     skipped: data.skipped,
     scheduler: data.scheduler,
     window: { fromMs: 0, toMs: 0 },

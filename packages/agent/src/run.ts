@@ -1,6 +1,6 @@
-import { Comparator } from "@parallax/diff";
+import { Comparator, createTally } from "@parallax/diff";
 import { HttpTarget, IntervalSink, prepareRequests, runClosedLoop, runOpenLoop, type ClosedTarget, type Clock, type PreparedRequest, type Target } from "@parallax/engine";
-import { TARGET_NAMES, type RecordedRequest, type TargetName } from "@parallax/protocol";
+import { TARGET_NAMES, type DiffTally, type RecordedRequest, type TargetName } from "@parallax/protocol";
 import { planForRecording, segmentSize, type Plan, type Scenario, type Segment, type TargetSpec } from "@parallax/scenario";
 
 /** Bodies kept for comparison per response; larger ones are marked truncated and not compared by content. */
@@ -29,6 +29,7 @@ export class PreparedRun {
   readonly #targets: Target[];
   readonly #closedTargets: ClosedTarget[];
   readonly #requests: PreparedRequest[];
+  readonly #comparator: Comparator;
 
   constructor(
     readonly runId: string,
@@ -53,7 +54,7 @@ export class PreparedRun {
         this.#closedTargets.push({ name, url: spec.url, timeoutMs: spec.timeoutMs, headers: spec.headers, ...(addresses ? { addresses } : {}) });
       } else this.#targets.push(createTarget(name, spec, scenario, addresses));
     }
-    const comparator = new Comparator({
+    this.#comparator = new Comparator({
       ignore: scenario.compare.ignore,
       tolerance: scenario.compare.tolerance,
       headers: scenario.compare.headers,
@@ -62,9 +63,23 @@ export class PreparedRun {
       rules: scenario.compare.rules,
     });
     this.sink = new IntervalSink(
-      comparator,
+      this.#comparator,
       TARGET_NAMES.filter((name) => scenario.targets[name] !== undefined),
     );
+  }
+
+  /**
+   * A tally of one synthetic pair per recorded endpoint shape, compared by this run's own rules:
+   * what the warm-up pushes through comparing, encoding and validating before the start instant.
+   */
+  warmUpTally(): DiffTally {
+    const tally = createTally();
+    const request = this.#requests.find((r) => r.heldBack === undefined) ?? this.#requests[0];
+    if (!request) return tally;
+    const body = (text: string) => new TextEncoder().encode(text);
+    const answer = (x: number) => ({ ok: true as const, status: 200, headers: { "content-type": "application/json" }, body: body(JSON.stringify({ x, predictions: [{ label: `l${x}`, scores: [x, 1 - x] }], outputs: [] })), bodyTruncated: false });
+    this.#comparator.compare({ endpoint: request.endpoint, request: request.source, production: answer(0), candidate: answer(1), secondary: answer(0) }, tally);
+    return tally;
   }
 
   run(clock: Clock, startAt: number, signal: AbortSignal) {

@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { createTally, summarize, summarizeComparisons } from "@parallax/diff";
+import { createComparison, sampleTally, summarize, summarizeComparisons } from "@parallax/diff";
 import { emptyHistogramEncoded, encodeHistogram, latencySummaryMs, type LoggedInterval } from "@parallax/metrics";
 import {
   InfrastructureError,
@@ -194,7 +194,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
       }),
     );
     await prepareAll(bus, chosen, segments, { runId, epoch, key: bundleKey, digest, size: bytes.length, leaseMs: options.leaseMs ?? LEASE_MS, timeoutMs: options.agentsTimeoutMs });
-    warmUpMerging(runId, epoch);
+    warmUpMerging(runId, epoch, scenario);
     // Every agent holds its copy: the bundle (scenario, target headers included) need not stay on the server.
     await bus.blobs.delete(bundleKey).catch(() => {});
     event("prepared", `${chosen.length} agent(s) ready; plan: ${plan.description}`);
@@ -552,9 +552,14 @@ async function prepareAll(bus: Bus, agents: readonly KnownAgent[], segments: Rea
  * The first merge pays for compiling its code paths (some 12 ms). In a local run the coordinator
  * shares its event loop with the agents, so pay it before the start instant, on a throwaway merger.
  */
-function warmUpMerging(runId: string, epoch: number): void {
+function warmUpMerging(runId: string, epoch: number, scenario: Scenario): void {
   const empty = emptyHistogramEncoded();
   const counts = { requests: 1, responses: 1, errors: 0, transportErrors: 0, errorKinds: {}, statusCodes: { "200": 1 }, histogram: empty, service: empty };
+  const targets = Object.fromEntries(TARGET_NAMES.filter((name) => scenario.targets[name] !== undefined).map((name) => [name, counts]));
+  const diff = sampleTally();
+  scenario.compare.rules.forEach(({ endpoint: _scope, ...rule }, index) => {
+    diff.comparisons[`${index}\u001fGET /warm-up`] = { rule: index, endpoint: "GET /warm-up", candidate: createComparison(rule).createState() };
+  });
   const snapshot = encodeMessage("parallax.v1.snapshot", {
     runId,
     agentId: "warm-up",
@@ -563,16 +568,20 @@ function warmUpMerging(runId: string, epoch: number): void {
     final: false,
     done: 1,
     planned: 1,
-    targets: { production: counts, candidate: counts },
-    diff: createTally(),
+    targets,
+    diff,
     skipped: {},
     scheduler: { late: 0, maxLagMs: 0, dispatched: 1, lag: empty },
     window: { fromMs: 0, toMs: 1000 },
+    endpoints: { "GET /warm-up": Object.fromEntries(Object.keys(targets).map((name) => [name, { requests: 1, responses: 1, errors: 0, histogram: empty }])) },
     phases: { "0": { production: { requests: 1, responses: 1, errors: 0, completed: 1, latencySumMicros: 1, histogram: empty } } },
     generator: { eventLoopDelay: empty, cpuMicros: 0, wallMs: 1000 },
   });
   const decoded = decodeMessage(snapshot);
-  if (decoded.ok && decoded.message.type === "parallax.v1.snapshot") new SnapshotMerger(runId, epoch, { exemplars: 1 }).add(decoded.message);
+  if (!decoded.ok || decoded.message.type !== "parallax.v1.snapshot") return;
+  const merger = new SnapshotMerger(runId, epoch, { exemplars: scenario.compare.exemplars, rules: scenario.compare.rules });
+  merger.add(decoded.message);
+  summarizeComparisons(merger.diff, scenario.compare.rules);
 }
 
 function delay(ms: number): Promise<void> {

@@ -2,7 +2,7 @@
 
 export { Comparator } from "./comparator.js";
 export { COMPARE_DEFAULTS, validateCompareOptions, type CompareOptions, type Outcome, type PairInput } from "./options.js";
-export { createTally, mergeTally, type MergeOptions } from "./tally.js";
+export { createTally, mergeTally, sampleTally, type MergeOptions } from "./tally.js";
 export { classify, DIFFY_THRESHOLDS, NOISE_METHOD, NOISE_METHODS, summarize, type Classification, type EndpointCounts, type NoiseMethod, type NoiseOptions } from "./summarize.js";
 export { summarizeComparisons, type ComparisonFigures, type ComparisonReport, type ComparisonReportOf } from "./comparisons.js";
 export { comparisonKey, ruleApplies, type ScopedComparisonRule } from "./rules.js";

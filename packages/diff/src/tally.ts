@@ -11,6 +11,34 @@ export function createTally(): DiffTally {
   return { compared: 0, identical: 0, notComparable: 0, notComparableReasons: {}, endpoints: {}, signatures: {}, combos: {}, overflowPairs: 0, comparisons: {} };
 }
 
+/**
+ * A tally with one differing pair and its exemplar: what a warm-up sends through the snapshot
+ * code paths (encoding, validation, merging) before the run, so their first real use is not slow.
+ */
+export function sampleTally(): DiffTally {
+  const tally = createTally();
+  const signature = { endpoint: "GET /warm-up", path: "$.x", kind: "changed" as const };
+  const key = `${signature.endpoint}\u001f${signature.path}\u001f${signature.kind}`;
+  tally.compared = 1;
+  tally.endpoints[signature.endpoint] = { compared: 1, comparedWithSecondary: 0 };
+  tally.signatures[key] = {
+    ...signature,
+    candidate: 1,
+    secondary: 0,
+    both: 0,
+    exemplars: [
+      {
+        request: { method: "GET", path: "/warm-up", headers: { accept: "application/json" } },
+        responses: { production: { status: 200, body: '{"x":1}' }, candidate: { status: 200, body: '{"x":2}' } },
+        differences: [{ path: "$.x", kind: "changed", production: 1, candidate: 2 }],
+      },
+    ],
+    exemplarsSeen: 1,
+  };
+  tally.combos[key] = 1;
+  return tally;
+}
+
 // Key counts of the bounded records (`signatures`, `combos`), cached by record so the hot path
 // does not count keys on every new entry. Only this package adds keys (the comparator bumps the
 // cache, `mergeTally` drops it); a record never seen before is counted once.

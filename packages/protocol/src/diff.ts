@@ -13,43 +13,11 @@ import type { TargetName } from "./targets.js";
  * tensor's shape, datatype or elements differ), `tensor-missing` / `tensor-extra` (an output only
  * production / only the candidate has).
  */
-export type DiffKind =
-  | "status"
-  | "changed"
-  | "type"
-  | "added"
-  | "removed"
-  | "body"
-  | "header"
-  | "label"
-  | "label-count"
-  | "scores"
-  | "scores-shape"
-  | "scores-count"
-  | "tensor-shape"
-  | "tensor-dtype"
-  | "tensor-value"
-  | "tensor-missing"
-  | "tensor-extra";
-export const DIFF_KINDS: readonly DiffKind[] = [
-  "status",
-  "changed",
-  "type",
-  "added",
-  "removed",
-  "body",
-  "header",
-  "label",
-  "label-count",
-  "scores",
-  "scores-shape",
-  "scores-count",
-  "tensor-shape",
-  "tensor-dtype",
-  "tensor-value",
-  "tensor-missing",
-  "tensor-extra",
-];
+export const STRUCTURAL_DIFF_KINDS = ["status", "changed", "type", "added", "removed", "body", "header"] as const;
+export const ML_DIFF_KINDS = ["label", "label-count", "scores", "scores-shape", "scores-count", "tensor-shape", "tensor-dtype", "tensor-value", "tensor-missing", "tensor-extra"] as const;
+export const DIFF_KINDS = [...STRUCTURAL_DIFF_KINDS, ...ML_DIFF_KINDS] as const;
+export type MlDiffKind = (typeof ML_DIFF_KINDS)[number];
+export type DiffKind = (typeof DIFF_KINDS)[number];
 
 /** `(endpoint template, JSON path with [*] for indices, kind)`: what diffs are grouped and counted by. */
 export interface Signature {

@@ -2,8 +2,11 @@ export { DEFAULT_REDACTED_HEADERS, REDACTED, REPLAY_MARKER_HEADER, type Recorded
 export { SAFE_METHODS, TARGET_NAMES, type TargetName } from "./targets.js";
 export {
   DIFF_KINDS,
+  ML_DIFF_KINDS,
+  STRUCTURAL_DIFF_KINDS,
   signatureKey,
   type DiffKind,
+  type MlDiffKind,
   type DiffTally,
   type EndpointTally,
   type Exemplar,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DiffTally } from "./diff.js";
+import { DIFF_KINDS, type DiffTally } from "./diff.js";
 
 /** Major version of the wire contract; an agent with another major is refused. */
 export const PROTOCOL_VERSION = 1;
@@ -10,25 +10,7 @@ export type Fraction = z.infer<typeof fraction>;
 
 const counts = z.record(z.string(), z.number());
 
-const diffKind = z.enum([
-  "status",
-  "changed",
-  "type",
-  "added",
-  "removed",
-  "body",
-  "header",
-  "label",
-  "label-count",
-  "scores",
-  "scores-shape",
-  "scores-count",
-  "tensor-shape",
-  "tensor-dtype",
-  "tensor-value",
-  "tensor-missing",
-  "tensor-extra",
-]);
+const diffKind = z.enum(DIFF_KINDS);
 
 const exemplarMessage = z.object({
   status: z.number().optional(),

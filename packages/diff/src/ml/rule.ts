@@ -1,6 +1,6 @@
 // ML comparison rules as the scenario states them, their defaults, and the accumulator contract.
 
-import type { Issue } from "@parallax/protocol";
+import type { Issue, MlDiffKind } from "@parallax/protocol";
 import type { Tolerance } from "../tolerance.js";
 import { parseSelector } from "./select.js";
 
@@ -59,30 +59,7 @@ export const MAX_LABELS_LIMIT = 1000;
  * elementwise, `tensor-shape` / `tensor-dtype` / `tensor-value` per output, `tensor-missing` /
  * `tensor-extra` for outputs only production / only the candidate has. Drift has none per pair.
  */
-export type MlDiffKind =
-  | "label"
-  | "label-count"
-  | "scores"
-  | "scores-shape"
-  | "scores-count"
-  | "tensor-shape"
-  | "tensor-dtype"
-  | "tensor-value"
-  | "tensor-missing"
-  | "tensor-extra";
-
-export const ML_DIFF_KINDS: readonly MlDiffKind[] = Object.freeze([
-  "label",
-  "label-count",
-  "scores",
-  "scores-shape",
-  "scores-count",
-  "tensor-shape",
-  "tensor-dtype",
-  "tensor-value",
-  "tensor-missing",
-  "tensor-extra",
-]);
+export { ML_DIFF_KINDS, type MlDiffKind } from "@parallax/protocol";
 
 export const NO_DIFFERENCES: readonly MlDiffKind[] = Object.freeze([]);
 
