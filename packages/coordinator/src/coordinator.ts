@@ -9,6 +9,7 @@ import {
   TARGET_NAMES,
   decodeExpected,
   decodeMessage,
+  emptyTargetCounts,
   encodeBundle,
   encodeMessage,
   systemClock,
@@ -451,12 +452,7 @@ function targetResult(url: string, merged: ReturnType<SnapshotMerger["targets"][
   if (!merged) {
     return {
       url,
-      requests: 0,
-      responses: 0,
-      errors: 0,
-      transportErrors: 0,
-      errorKinds: {},
-      statusCodes: {},
+      ...emptyTargetCounts(),
       latencyMs: NO_LATENCY,
       histogram: "",
       serviceTimeMs: NO_LATENCY,

@@ -1,6 +1,6 @@
 import { createTally, mergeTally, type ScopedComparisonRule } from "@parallax/diff";
 import { LatencyTimeline, addHistogram, createLatencyHistogram, decodeHistogram as decodeInto, type LatencyHistogram } from "@parallax/metrics";
-import { addCounts, type DiffTally, type PhaseInterval, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
+import { addCounts, emptyTargetCounts, type DiffTally, type PhaseInterval, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
 
 export type MergedTarget = TargetCounts & {
   readonly latency: LatencyHistogram;
@@ -206,12 +206,7 @@ export class SnapshotMerger {
     let target = this.targets.get(name);
     if (!target) {
       target = {
-        requests: 0,
-        responses: 0,
-        errors: 0,
-        transportErrors: 0,
-        errorKinds: {},
-        statusCodes: {},
+        ...emptyTargetCounts(),
         latency: createLatencyHistogram(),
         service: createLatencyHistogram(),
         timeline: new LatencyTimeline(),

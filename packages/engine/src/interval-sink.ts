@@ -1,7 +1,7 @@
 import type { Comparator } from "@parallax/diff";
 import { createTally, type Outcome, type PairInput } from "@parallax/diff";
 import { IntervalHistogram } from "@parallax/metrics";
-import type { DiffTally, EndpointInterval, PhaseInterval, TargetCounts, TargetInterval, TargetName } from "@parallax/protocol";
+import { emptyTargetCounts, type DiffTally, type EndpointInterval, type PhaseInterval, type TargetCounts, type TargetInterval, type TargetName } from "@parallax/protocol";
 
 /** A send counts as late when it left more than this after its intended time. */
 export const LATE_THRESHOLD_MS = 10;
@@ -223,12 +223,7 @@ export class IntervalSink implements Sink {
 
 function freshCounters(): TargetCounters {
   return {
-    requests: 0,
-    responses: 0,
-    errors: 0,
-    transportErrors: 0,
-    errorKinds: {},
-    statusCodes: {},
+    ...emptyTargetCounts(),
     latency: new IntervalHistogram(),
     service: new IntervalHistogram(),
   };

@@ -63,4 +63,4 @@ export { InfrastructureError, InvalidInputError, ParallaxError, formatIssue, typ
 export { decodeBundle, encodeBundle, sha256, type Bundle } from "./bundle.js";
 export { silentLogger, type Logger } from "./logger.js";
 export { systemClock, type Clock } from "./clock.js";
-export { addCounts } from "./counts.js";
+export { addCounts, emptyTargetCounts } from "./counts.js";
