@@ -1,0 +1,208 @@
+import type { Outcome } from "@parallax/diff";
+import { DEFAULT_REDACTED_HEADERS, InvalidInputError, REDACTED, type TargetName } from "@parallax/protocol";
+import { Client, Metadata, connectivityState, credentials, status as Status, type ChannelCredentials, type ChannelOptions, type StatusObject } from "@grpc/grpc-js";
+import { isIP } from "node:net";
+import type { PreparedRequest, Target } from "../target.js";
+import type { GrpcPreparedRequest, PreparedGrpcCall } from "./call.js";
+import { GRPC_OK, grpcStatusName, normalizeGrpcCode, outcomeStatusOf } from "./status.js";
+
+export interface GrpcTlsOptions {
+  /** PEM roots to trust instead of the system's. */
+  readonly ca?: Uint8Array;
+  /** PEM client certificate and key, for mutual TLS. */
+  readonly cert?: Uint8Array;
+  readonly key?: Uint8Array;
+  /** Name the server certificate must carry (and SNI), when it is not the URL's host. */
+  readonly serverName?: string;
+}
+
+export interface GrpcTargetOptions {
+  readonly name: TargetName;
+  /** `grpc://host:port` (HTTP/2 without TLS) or `grpcs://host:port` (TLS); no path. */
+  readonly url: string;
+  /** The deadline of every call, from the moment it is sent. */
+  readonly timeoutMs: number;
+  /** Metadata this target gets on every call (credentials from the agent's environment); replaces recorded entries of the same name. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  /** For `grpcs://`; without it, the system roots and the URL's host are used. */
+  readonly tls?: GrpcTlsOptions;
+  /** Response metadata (initial and trailing) kept as headers for comparison, lower-case. */
+  readonly keepHeaders: readonly string[];
+  /** JSON bodies above this are kept only up to it, and marked truncated. */
+  readonly maxBodyBytes: number;
+  /** Largest response message accepted (grpc-js default 4 MiB); a larger one is a RESOURCE_EXHAUSTED outcome. */
+  readonly maxMessageBytes?: number;
+  /** Connect only to these addresses (those an allowlist checked), whatever DNS answers later. */
+  readonly addresses?: readonly string[];
+}
+
+/** Our own deadline firing vs a DEADLINE_EXCEEDED the server sent: a status this close to the deadline is ours. */
+const DEADLINE_SLACK_MS = 10;
+/** A target that comes back is used again within this, as undici would on the next request. */
+const MAX_RECONNECT_BACKOFF_MS = 1000;
+const SECRET_HEADERS = new Set(DEFAULT_REDACTED_HEADERS);
+const NOT_GRPC: Outcome = Object.freeze({ ok: false, error: "not a gRPC call" });
+const MALFORMED: Outcome = Object.freeze({ ok: false, error: "malformed response" });
+const passThrough = (bytes: Buffer): Buffer => bytes;
+
+/**
+ * Unary gRPC calls on one grpc-js channel (one HTTP/2 connection per address), reused for the
+ * whole run. What `send` returns:
+ * - a status from the server (OK or not): `ok: true`, `status` from `outcomeStatusOf` (200,
+ *   46x, 56x; see status.ts), header `grpc-status: <NAME>`, and as body the response in canonical
+ *   proto3 JSON (OK) or `{"code": <n>, "message": "<details>"}` (google.rpc.Status without
+ *   details) otherwise, UTF-8, so the JSON diff compares it;
+ * - our deadline passing: `{ ok: false, error: "timeout" }`, as for HTTP;
+ * - no connection (refused, unreachable, TLS handshake failed, name not resolved): `ok: false`
+ *   with the errno HTTP would report (`ECONNREFUSED`, `ENOTFOUND`, ...) when grpc-js names one,
+ *   else `UNAVAILABLE`;
+ * - an OK response without a message, or one that does not decode as the method's response type:
+ *   `{ ok: false, error: "malformed response" }`.
+ * Retries are off (`grpc.enable_retries: 0`): a recorded call reaches a target at most once.
+ */
+export class GrpcTarget implements Target {
+  readonly name: TargetName;
+  readonly #client: Client;
+  readonly #timeoutMs: number;
+  readonly #extraMetadata: ReadonlyArray<readonly [string, string]>;
+  readonly #replacedNames: ReadonlySet<string>;
+  readonly #keepHeaders: readonly string[];
+  readonly #maxBodyBytes: number;
+
+  constructor(options: GrpcTargetOptions) {
+    const { target, channelCredentials, channelOptions } = channelFor(options);
+    this.name = options.name;
+    this.#timeoutMs = options.timeoutMs;
+    this.#extraMetadata = Object.entries(options.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value] as const);
+    try {
+      for (const [name, value] of this.#extraMetadata) new Metadata().add(name, value);
+    } catch (error) {
+      throw new InvalidInputError([{ location: `targets.${options.name}.metadata`, message: error instanceof Error ? error.message : String(error) }]);
+    }
+    this.#client = new Client(target, channelCredentials, channelOptions);
+    this.#replacedNames = new Set(this.#extraMetadata.map(([name]) => name));
+    this.#keepHeaders = options.keepHeaders;
+    this.#maxBodyBytes = options.maxBodyBytes;
+  }
+
+  send(request: PreparedRequest): Promise<Outcome> {
+    const call = (request as GrpcPreparedRequest).grpc;
+    if (call === undefined) return Promise.resolve(NOT_GRPC);
+    return new Promise<Outcome>((resolve) => {
+      try {
+        const deadline = Date.now() + this.#timeoutMs;
+        let response: Buffer | undefined;
+        let initial: Metadata | undefined;
+        const unary = this.#client.makeUnaryRequest<Buffer, Buffer>(call.method.path, passThrough, passThrough, call.message, this.#metadataFor(call), { deadline }, (_error, value) => {
+          response = value;
+        });
+        if (this.#keepHeaders.length > 0) unary.on("metadata", (metadata: Metadata) => (initial = metadata));
+        // Emitted after the callback, with the trailers, for every way a call ends.
+        unary.on("status", (status: StatusObject) => resolve(this.#outcome(call, status, response, initial, deadline)));
+      } catch (error) {
+        resolve({ ok: false, error: error instanceof Error ? error.message : "unknown error" });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#client.close();
+  }
+
+  #metadataFor(call: PreparedGrpcCall): Metadata {
+    const metadata = new Metadata();
+    for (const [name, value] of call.metadata) if (!this.#replacedNames.has(name)) metadata.add(name, value);
+    for (const [name, value] of this.#extraMetadata) metadata.add(name, value);
+    return metadata;
+  }
+
+  #outcome(call: PreparedGrpcCall, status: StatusObject, response: Buffer | undefined, initial: Metadata | undefined, deadline: number): Outcome {
+    const code = normalizeGrpcCode(status.code);
+    let json: string;
+    if (code === GRPC_OK) {
+      // OK without a message breaks the protocol as much as bytes that do not decode.
+      if (response === undefined) return MALFORMED;
+      try {
+        json = JSON.stringify(call.method.decodeResponse(response));
+      } catch {
+        return MALFORMED;
+      }
+    } else {
+      const failure = this.#transportFailure(code, status.details, deadline);
+      if (failure !== undefined) return { ok: false, error: failure };
+      json = JSON.stringify({ code, message: status.details });
+    }
+    const bytes = Buffer.from(json, "utf8");
+    const truncated = bytes.length > this.#maxBodyBytes;
+    return { ok: true, status: outcomeStatusOf(code), headers: this.#headers(code, initial, status.metadata), body: truncated ? bytes.subarray(0, this.#maxBodyBytes) : bytes, bodyTruncated: truncated };
+  }
+
+  /** A status grpc-js made up because no server answered, as an error kind; undefined for a server's status. */
+  #transportFailure(code: number, details: string, deadline: number): string | undefined {
+    if (code === Status.DEADLINE_EXCEEDED && Date.now() >= deadline - DEADLINE_SLACK_MS) return "timeout";
+    if (code !== Status.UNAVAILABLE) return undefined;
+    // A server's UNAVAILABLE comes over a READY channel; a refused or lost connection leaves it in
+    // TRANSIENT_FAILURE or IDLE, and grpc-js says so in the details.
+    const connected = this.#client.getChannel().getConnectivityState(false) === connectivityState.READY;
+    if (connected && !details.startsWith("No connection established")) return undefined;
+    if (details.startsWith("Name resolution failed")) return "ENOTFOUND";
+    return /\b(E[A-Z][A-Z0-9_]{2,})\b/.exec(details)?.[1] ?? "UNAVAILABLE";
+  }
+
+  #headers(code: number, initial: Metadata | undefined, trailers: Metadata | undefined): Record<string, string> {
+    const headers: Record<string, string> = { "grpc-status": grpcStatusName(code) };
+    for (const name of this.#keepHeaders) {
+      if (name === "grpc-status") continue;
+      const values = [...(initial?.get(name) ?? []), ...(trailers?.get(name) ?? [])];
+      if (values.length === 0) continue;
+      headers[name] = SECRET_HEADERS.has(name) ? REDACTED : values.map((v) => (typeof v === "string" ? v : v.toString("base64"))).join(", ");
+    }
+    return headers;
+  }
+}
+
+/** The grpc-js target string, credentials and options for a `grpc://` or `grpcs://` URL. */
+function channelFor(options: GrpcTargetOptions): { target: string; channelCredentials: ChannelCredentials; channelOptions: ChannelOptions } {
+  const bad = (message: string) => new InvalidInputError([{ location: `targets.${options.name}.url`, message }]);
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw bad(`"${options.url}" is not a URL; expected grpc://host:port or grpcs://host:port`);
+  }
+  const secure = url.protocol === "grpcs:";
+  if (!secure && url.protocol !== "grpc:") throw bad(`"${options.url}" is not a gRPC URL; expected grpc://host:port or grpcs://host:port`);
+  if ((url.pathname !== "" && url.pathname !== "/") || url.search !== "" || url.hash !== "") throw bad(`"${options.url}" has a path; a gRPC target is only grpc://host:port`);
+  if (url.hostname === "") throw bad(`"${options.url}" has no host`);
+  const port = url.port || (secure ? "443" : "80");
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  const authority = `${url.hostname}:${port}`;
+
+  const channelOptions: Record<string, string | number> = {
+    "grpc.enable_retries": 0,
+    // Each target gets its own connections, even when two targets are the same address.
+    "grpc.use_local_subchannel_pool": 1,
+    "grpc.initial_reconnect_backoff_ms": 100,
+    "grpc.max_reconnect_backoff_ms": MAX_RECONNECT_BACKOFF_MS,
+  };
+  if (options.maxMessageBytes !== undefined) channelOptions["grpc.max_receive_message_length"] = options.maxMessageBytes;
+  let target = authority;
+  const addresses = options.addresses ?? [];
+  if (addresses.length > 0) {
+    const families = new Set(addresses.map((address) => isIP(address)));
+    if (families.has(0)) throw bad(`addresses must be IP addresses (got ${addresses.join(", ")})`);
+    if (families.size > 1) throw bad(`addresses must all be IPv4 or all IPv6 (got ${addresses.join(", ")})`);
+    const v6 = families.has(6);
+    target = `${v6 ? "ipv6" : "ipv4"}:${addresses.map((address) => (v6 ? `[${address}]:${port}` : `${address}:${port}`)).join(",")}`;
+    // The server still sees the URL's host, and TLS still checks it.
+    channelOptions["grpc.default_authority"] = authority;
+    if (secure && isIP(host) === 0) channelOptions["grpc.ssl_target_name_override"] = host;
+    if (addresses.length > 1) channelOptions["grpc.service_config"] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
+  }
+  if (secure && options.tls?.serverName !== undefined) channelOptions["grpc.ssl_target_name_override"] = options.tls.serverName;
+  const tls = options.tls;
+  const channelCredentials = secure
+    ? credentials.createSsl(tls?.ca ? Buffer.from(tls.ca) : null, tls?.key ? Buffer.from(tls.key) : null, tls?.cert ? Buffer.from(tls.cert) : null)
+    : credentials.createInsecure();
+  return { target, channelCredentials, channelOptions };
+}

@@ -1,0 +1,412 @@
+// Loads .proto files into a registry of gRPC methods, and converts messages between proto3 JSON
+// (recordings, the diff) and the wire format.
+//
+// protobufjs is used directly rather than through @grpc/proto-loader: proto-loader's package
+// definition keeps neither the original field names nor the reflection types, so a recorded
+// message written with proto field names (`model_name`, as proto3 JSON allows) would be dropped
+// field by field without an error. The method options proto-loader exposes
+// (`MethodDefinition.options.idempotency_level`) come from protobufjs' `Method.options`, read here.
+// protobufjs is the copy @grpc/proto-loader depends on; it should be declared in
+// packages/engine/package.json.
+
+import { InvalidInputError } from "@parallax/protocol";
+import { accessSync, constants } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import protobuf from "protobufjs";
+
+export interface ProtoSources {
+  /** The .proto files that define the services: absolute, or relative to an import path or else to the working directory. */
+  readonly files: readonly string[];
+  /** Where `import "..."` statements (and relative `files`) are looked up, in order, like protoc's `-I`; then the importing file's directory. */
+  readonly importPaths?: readonly string[];
+}
+
+export type GrpcMethodKind = "unary" | "client-streaming" | "server-streaming" | "bidi-streaming";
+
+/** `google.protobuf.MethodOptions.IdempotencyLevel`, as declared by `option idempotency_level`. */
+export type IdempotencyLevel = "IDEMPOTENCY_UNKNOWN" | "NO_SIDE_EFFECTS" | "IDEMPOTENT";
+
+/** One method of a loaded service. */
+export interface GrpcMethod {
+  /** `service/method`, e.g. `inference.GRPCInferenceService/ModelInfer`: the endpoint a call is tallied under. */
+  readonly name: string;
+  /** The HTTP/2 `:path`: `/inference.GRPCInferenceService/ModelInfer`. */
+  readonly path: string;
+  /** Fully-qualified service name, without a leading dot. */
+  readonly service: string;
+  readonly method: string;
+  readonly kind: GrpcMethodKind;
+  readonly idempotency: IdempotencyLevel;
+  /** Fully-qualified message type names. */
+  readonly requestType: string;
+  readonly responseType: string;
+  /**
+   * A proto3 JSON request (proto or lowerCamelCase field names) to wire bytes. Stricter than
+   * protobufjs' `fromObject`, which ignores what it does not know: an unknown field, a wrong
+   * type, a bad enum name or bad base64 throws an `InvalidInputError` whose location is the JSON
+   * path (`$.inputs[0].shape[1]`).
+   */
+  encodeRequest(message: unknown): Buffer;
+  /** Wire bytes to the canonical proto3 JSON object; throws on bytes that do not decode. */
+  decodeResponse(bytes: Uint8Array): unknown;
+}
+
+export type GrpcMethodLookup =
+  | { readonly ok: true; readonly method: GrpcMethod }
+  | { readonly ok: false; readonly reason: "malformed-name" | "unknown-service" | "unknown-method" | "streaming"; readonly message: string };
+
+/**
+ * The proto3 JSON mapping, as far as protobufjs' `toObject` goes: 64-bit integers as decimal
+ * strings, enums by name, bytes as base64, NaN/Infinity as strings, lowerCamelCase names, and
+ * unset fields with their defaults (protojson's EmitUnpopulated; proto3 scalars have no presence,
+ * so a 0 against a 1 diffs as `changed`, not as `removed`). Unset message fields are `null`;
+ * unset oneof members and `optional` fields are left out. Well-known types other than `Any` keep
+ * their message form (`{seconds, nanos}`), not their special JSON strings.
+ */
+const TO_JSON: protobuf.IConversionOptions = Object.freeze({ longs: String, enums: String, bytes: String, defaults: true, json: true });
+
+const IDEMPOTENCY: Readonly<Record<string, IdempotencyLevel>> = Object.freeze({ NO_SIDE_EFFECTS: "NO_SIDE_EFFECTS", IDEMPOTENT: "IDEMPOTENT", 1: "NO_SIDE_EFFECTS", 2: "IDEMPOTENT" });
+
+let commonProtosAdded = false;
+
+/** `google/protobuf/descriptor.proto` (imported by protos that declare custom options) is not bundled by protobufjs by default. */
+function addCommonProtos(): void {
+  if (commonProtosAdded) return;
+  const require = createRequire(import.meta.url);
+  const descriptor = require("protobufjs/google/protobuf/descriptor.json") as { nested: { google: { nested: { protobuf: { nested: protobuf.INamespace["nested"] } } } } };
+  protobuf.common("descriptor", descriptor.nested.google.nested.protobuf.nested as Record<string, protobuf.INamespace>);
+  commonProtosAdded = true;
+}
+
+/**
+ * Load and resolve the protos. Every failure (a file or import not found, a syntax error, a type
+ * that does not resolve, a duplicate definition) is one `InvalidInputError` with one issue that
+ * names the file and, for syntax errors, the line.
+ */
+export function loadProtos(sources: ProtoSources): ProtoRegistry {
+  addCommonProtos();
+  const importPaths = sources.importPaths ?? [];
+  const searched = importPaths.length ? ` (import paths: ${importPaths.join(", ")})` : " (no import paths given)";
+  const files = sources.files.map((file) => {
+    const found = findFile(file, importPaths) ?? findFile(file, ["."]);
+    if (found === undefined) throw new InvalidInputError([{ file, message: `proto file not found${searched}` }]);
+    return found;
+  });
+  if (files.length === 0) throw new InvalidInputError([{ message: "no proto files given" }]);
+
+  const root = new protobuf.Root();
+  // The file protobufjs is reading, for errors: it resolves a file's path right before reading it.
+  let current = files[0] as string;
+  root.resolvePath = (origin, target) => {
+    const found = isAbsolute(target) ? target : (findFile(target, importPaths) ?? findFile(target, origin ? [dirname(origin)] : []));
+    if (found === undefined) throw new InvalidInputError([{ file: origin || target, message: `import "${target}" not found${searched}` }]);
+    current = found;
+    return found;
+  };
+  try {
+    // Parses every file, then resolves every type reference.
+    root.loadSync(files, { keepCase: false });
+  } catch (error) {
+    throw loadError(error, current) ?? resolveError(root, error, current);
+  }
+  return new ProtoRegistry(files, root);
+}
+
+/** The services and methods of loaded protos. */
+export class ProtoRegistry {
+  /** The proto files as found (import paths applied). */
+  readonly files: readonly string[];
+  readonly #services: ReadonlyMap<string, ReadonlyMap<string, GrpcMethod>>;
+
+  constructor(files: readonly string[], root: protobuf.Root) {
+    this.files = files;
+    const services = new Map<string, Map<string, GrpcMethod>>();
+    for (const service of allServices(root)) {
+      const name = service.fullName.slice(1);
+      services.set(name, new Map(service.methodsArray.map((m) => [m.name, new ProtoMethod(name, m)])));
+    }
+    this.#services = services;
+  }
+
+  /** Fully-qualified service names. */
+  services(): string[] {
+    return [...this.#services.keys()];
+  }
+
+  /** Every method of every service, streaming ones included. */
+  methods(): GrpcMethod[] {
+    return [...this.#services.values()].flatMap((methods) => [...methods.values()]);
+  }
+
+  /** Find `service/method` (a leading `/`, as in an HTTP/2 path, is accepted). */
+  lookup(name: string): GrpcMethodLookup {
+    const slash = name.lastIndexOf("/");
+    const serviceName = name.slice(name.startsWith("/") ? 1 : 0, Math.max(slash, 0));
+    const methodName = name.slice(slash + 1);
+    if (slash <= 0 || serviceName.length === 0 || methodName.length === 0) {
+      return { ok: false, reason: "malformed-name", message: `"${name}" is not a gRPC method name; expected service/method, e.g. inference.GRPCInferenceService/ModelInfer` };
+    }
+    const service = this.#services.get(serviceName.replace(/^\./, ""));
+    if (service === undefined) {
+      return { ok: false, reason: "unknown-service", message: `unknown gRPC service "${serviceName}" (${listed("the protos define", this.services(), "the protos define no services")})` };
+    }
+    const method = service.get(methodName);
+    if (method === undefined) {
+      return { ok: false, reason: "unknown-method", message: `gRPC service ${serviceName} has no method "${methodName}" (${listed("it has", [...service.keys()], "it has no methods")})` };
+    }
+    return { ok: true, method };
+  }
+
+  /** `lookup` for a call that is to be replayed: a streaming method is refused too. */
+  unaryMethod(name: string): GrpcMethodLookup {
+    const found = this.lookup(name);
+    if (!found.ok || found.method.kind === "unary") return found;
+    return { ok: false, reason: "streaming", message: `${found.method.name} is a ${found.method.kind} method; only unary gRPC methods can be replayed` };
+  }
+}
+
+class ProtoMethod implements GrpcMethod {
+  readonly name: string;
+  readonly path: string;
+  readonly service: string;
+  readonly method: string;
+  readonly kind: GrpcMethodKind;
+  readonly idempotency: IdempotencyLevel;
+  readonly requestType: string;
+  readonly responseType: string;
+  readonly #request: protobuf.Type;
+  readonly #response: protobuf.Type;
+
+  constructor(service: string, method: protobuf.Method) {
+    this.service = service;
+    this.method = method.name;
+    this.name = `${service}/${method.name}`;
+    this.path = `/${this.name}`;
+    this.kind = method.requestStream ? (method.responseStream ? "bidi-streaming" : "client-streaming") : method.responseStream ? "server-streaming" : "unary";
+    const level: unknown = method.options?.["idempotency_level"];
+    this.idempotency = (typeof level === "string" || typeof level === "number" ? IDEMPOTENCY[level] : undefined) ?? "IDEMPOTENCY_UNKNOWN";
+    this.#request = method.resolvedRequestType as protobuf.Type;
+    this.#response = method.resolvedResponseType as protobuf.Type;
+    this.requestType = this.#request.fullName.slice(1);
+    this.responseType = this.#response.fullName.slice(1);
+  }
+
+  encodeRequest(message: unknown): Buffer {
+    const object = messageFromJson(this.#request, message, "$");
+    const bytes = this.#request.encode(this.#request.fromObject(object)).finish();
+    return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  decodeResponse(bytes: Uint8Array): unknown {
+    return this.#response.toObject(this.#response.decode(bytes), TO_JSON);
+  }
+}
+
+// ---- proto3 JSON → the object protobufjs' fromObject takes, checked on the way -------------------
+
+function invalid(location: string, message: string): InvalidInputError {
+  return new InvalidInputError([{ location, message }]);
+}
+
+function typeName(type: protobuf.ReflectionObject): string {
+  return type.fullName.slice(1);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function member(path: string, key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}['${key.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}']`;
+}
+
+/** Fields by their proto name or their lowerCamelCase JSON name (protobufjs keeps the latter). */
+function fieldOf(type: protobuf.Type, key: string): protobuf.Field | undefined {
+  if (Object.hasOwn(type.fields, key)) return type.fields[key];
+  const camel = protobuf.util.camelCase(key);
+  return Object.hasOwn(type.fields, camel) ? type.fields[camel] : undefined;
+}
+
+function messageFromJson(type: protobuf.Type, value: unknown, path: string): Record<string, unknown> {
+  if (!isObject(value)) throw invalid(path, `expected a JSON object for ${typeName(type)} (got ${describe(value)})`);
+  // protobufjs reads `Any` in its JSON form (`@type` and the packed message's fields) itself.
+  if (type.fullName === ".google.protobuf.Any") return value;
+  const object: Record<string, unknown> = {};
+  const oneofs = new Map<string, string>();
+  for (const [key, fieldValue] of Object.entries(value)) {
+    const at = member(path, key);
+    const field = fieldOf(type, key);
+    if (field === undefined) throw invalid(at, `${typeName(type)} has no field "${key}"`);
+    if (Object.hasOwn(object, field.name)) throw invalid(at, `field ${field.name} of ${typeName(type)} is given twice`);
+    if (fieldValue === null) continue; // proto3 JSON: null is the default value
+    const oneof = field.partOf;
+    if (oneof !== null && oneof.oneof.length > 1) {
+      const other = oneofs.get(oneof.name);
+      if (other !== undefined) throw invalid(at, `"${key}" and "${other}" are both set, but only one field of oneof ${oneof.name} can be`);
+      oneofs.set(oneof.name, key);
+    }
+    object[field.name] = field.map ? mapFromJson(field, fieldValue, at) : field.repeated ? listFromJson(field, fieldValue, at) : valueFromJson(field, fieldValue, at);
+  }
+  return object;
+}
+
+function listFromJson(field: protobuf.Field, value: unknown, path: string): unknown[] {
+  if (!Array.isArray(value)) throw invalid(path, `expected a JSON array for repeated field ${field.name} (got ${describe(value)})`);
+  return value.map((item, i) => valueFromJson(field, item, `${path}[${i}]`));
+}
+
+function mapFromJson(field: protobuf.Field, value: unknown, path: string): Record<string, unknown> {
+  if (!isObject(value)) throw invalid(path, `expected a JSON object for map field ${field.name} (got ${describe(value)})`);
+  const keyType = (field as unknown as protobuf.MapField).keyType;
+  const map: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    const at = member(path, key);
+    if (keyType === "bool" ? key !== "true" && key !== "false" : keyType !== "string" && !INTEGER.test(key)) throw invalid(at, `map key "${key}" is not a ${keyType}`);
+    map[key] = valueFromJson(field, item, at);
+  }
+  return map;
+}
+
+const INTEGER = /^-?\d+$/;
+const BASE64 = /^[A-Za-z0-9+/]*$/;
+const RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = Object.freeze({
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+});
+
+/** One singular value (or one element of a repeated field, or one map value). */
+function valueFromJson(field: protobuf.Field, value: unknown, path: string): unknown {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) return messageFromJson(resolved, value, path);
+  if (resolved instanceof protobuf.Enum) {
+    if (typeof value === "string" && Object.hasOwn(resolved.values, value)) return value;
+    if (typeof value === "number" && Number.isInteger(value)) return value;
+    throw invalid(path, `expected a ${typeName(resolved)} value, one of ${Object.keys(resolved.values).join(", ")} (got ${describe(value)})`);
+  }
+  const type = field.type;
+  switch (type) {
+    case "string":
+      if (typeof value === "string") return value;
+      break;
+    case "bool":
+      if (typeof value === "boolean") return value;
+      break;
+    case "double":
+    case "float":
+      if (typeof value === "number") return value;
+      if (typeof value === "string" && (value === "NaN" || value === "Infinity" || value === "-Infinity" || (value.trim() !== "" && Number.isFinite(Number(value))))) return Number(value);
+      break;
+    case "bytes":
+      if (typeof value === "string") {
+        // Standard or URL-safe alphabet, padding optional (proto3 JSON accepts all of them).
+        const standard = value.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
+        if (BASE64.test(standard) && standard.length % 4 !== 1) return standard + "=".repeat((4 - (standard.length % 4)) % 4);
+        throw invalid(path, `expected base64 for bytes field ${field.name}`);
+      }
+      break;
+    default: {
+      const range = RANGES[type];
+      if (range === undefined) break;
+      const text = typeof value === "number" && Number.isInteger(value) ? String(value) : typeof value === "string" && INTEGER.test(value) ? value : undefined;
+      if (text === undefined) break;
+      const n = BigInt(text);
+      if (n < range[0] || n > range[1]) throw invalid(path, `${text} is out of range for ${type} field ${field.name}`);
+      // 64-bit values stay strings: protobufjs parses them with Long, without losing digits.
+      return field.long ? text : Number(text);
+    }
+  }
+  throw invalid(path, `expected ${EXPECTED[type] ?? type} for field ${field.name} (got ${describe(value)})`);
+}
+
+const EXPECTED: Readonly<Record<string, string>> = Object.freeze({
+  string: "a string",
+  bool: "true or false",
+  double: "a number",
+  float: "a number",
+  bytes: "a base64 string",
+});
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === "object") return "an object";
+  return String(value);
+}
+
+// ---- loading --------------------------------------------------------------------------------------
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first readable `dir/file`, as an absolute path so one file is never loaded twice under two spellings. */
+function findFile(file: string, dirs: readonly string[]): string | undefined {
+  if (isAbsolute(file)) return readable(file) ? file : undefined;
+  for (const dir of dirs) {
+    const path = resolve(join(dir, file));
+    if (readable(path)) return path;
+  }
+  return undefined;
+}
+
+/** Ours (a file not found), or a syntax error, which protobufjs ends with `(line N)` or `(file, line N)`. */
+function loadError(error: unknown, current: string): InvalidInputError | undefined {
+  if (error instanceof InvalidInputError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const at = /\s*\((?:(.+), )?line (\d+)\)$/.exec(message);
+  if (at === null) return undefined;
+  return new InvalidInputError([{ file: at[1] ?? current, location: at[2] as string, message: message.slice(0, at.index) }], { cause: error });
+}
+
+/**
+ * Resolving names only the type it misses, not the file; find the field or method that refers to
+ * it, and its file. Anything else (a duplicate name, ...) is put on the file being read.
+ */
+function resolveError(root: protobuf.Root, error: unknown, current: string): InvalidInputError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.startsWith("no such ")) return new InvalidInputError([{ file: current, message }], { cause: error });
+  for (const object of allObjects(root)) {
+    const refs: Array<protobuf.Field | protobuf.Method> = object instanceof protobuf.Type ? object.fieldsArray : object instanceof protobuf.Service ? object.methodsArray : [];
+    for (const ref of refs) {
+      try {
+        ref.resolve();
+      } catch (cause) {
+        const detail = cause instanceof Error ? cause.message : String(cause);
+        return new InvalidInputError([{ file: ref.filename ?? object.filename ?? current, message: `${typeName(ref)}: ${detail}` }], { cause });
+      }
+    }
+  }
+  return new InvalidInputError([{ file: current, message }], { cause: error });
+}
+
+function* allObjects(namespace: protobuf.NamespaceBase): Generator<protobuf.ReflectionObject> {
+  for (const object of namespace.nestedArray) {
+    yield object;
+    if (object instanceof protobuf.Namespace || object instanceof protobuf.Type || object instanceof protobuf.Service) yield* allObjects(object);
+  }
+}
+
+function* allServices(root: protobuf.Root): Generator<protobuf.Service> {
+  for (const object of allObjects(root)) if (object instanceof protobuf.Service) yield object;
+}
+
+function listed(lead: string, names: readonly string[], none: string): string {
+  if (names.length === 0) return none;
+  const shown = names.slice(0, 8).join(", ");
+  return `${lead} ${shown}${names.length > 8 ? `, and ${names.length - 8} more` : ""}`;
+}
