@@ -76,6 +76,13 @@ describe("bad input exits 2 with one clear message", () => {
     assert.doesNotMatch(run.stderr, /\n\s+at /);
   });
 
+  it("an --out below a file is refused before any request is sent", async () => {
+    await writeFile(file("a-file"), "not a directory");
+    const run = await runCli(["run", "--traffic", file("rec.jsonl"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9", "--out", file("a-file/report")]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /--out: .*a-file exists and is not a directory/);
+  });
+
   it("a usage error (unknown flag) is exit 2 too", async () => {
     const run = await runCli(["run", "--no-such-flag"]);
     assert.equal(run.code, 2);

@@ -108,19 +108,21 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
   }
   if (flags.compareHeader?.length) set("compare.headers", flags.compareHeader, "--compare-header");
   if (flags.allowUnsafeProduction?.length) set("compare.allowUnsafeProduction", flags.allowUnsafeProduction, "--allow-unsafe-production");
-  if (flags.threshold?.length) {
-    // The shorthands join the expressions (the file's thresholds are replaced by the flags' list).
-    const legacy = LEGACY_THRESHOLDS.flatMap(([key, flag, write]) => {
-      const text = flags[key];
-      const value = text === undefined ? undefined : number(text, flag);
-      return value === undefined ? [] : [write(value)];
-    });
-    set("thresholds", [...flags.threshold, ...legacy], "--threshold");
-  } else {
-    num("thresholds.maxDiffRate", flags.maxDiffRate, "--max-diff-rate");
-    num("thresholds.maxErrorRate", flags.maxErrorRate, "--max-error-rate");
-    num("thresholds.maxLatencyRatio", flags.maxLatencyRatio, "--max-latency-ratio");
-  }
+  // --threshold and the --max-* shorthands make one list, which replaces the file's thresholds
+  // (as every list given by flag does): a gate set on the command line is the whole gate.
+  const legacy = LEGACY_THRESHOLDS.flatMap(([key, flag, write, check]) => {
+    const text = flags[key];
+    const value = text === undefined ? undefined : number(text, flag);
+    if (value === undefined) return [];
+    const problem = check(value);
+    if (problem !== undefined) {
+      issues.push({ location: flag, message: problem });
+      return [];
+    }
+    return [write(value)];
+  });
+  const thresholds = [...(flags.threshold ?? []), ...legacy];
+  if (thresholds.length) set("thresholds", thresholds, flags.threshold?.length ? "--threshold" : (LEGACY_THRESHOLDS.find(([key]) => flags[key] !== undefined)?.[1] ?? "--threshold"));
   if (flags.abort?.length) set("abort", flags.abort, "--abort");
   if (flags.endpoint?.length) set("compare.endpoints", flags.endpoint, "--endpoint");
   if (flags.noiseMethod !== undefined) set("compare.noise.method", flags.noiseMethod, "--noise-method");
@@ -133,10 +135,11 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
 }
 
 /** The older threshold flags, each as the expression it means. */
-const LEGACY_THRESHOLDS: ReadonlyArray<readonly ["maxDiffRate" | "maxErrorRate" | "maxLatencyRatio", string, (x: number) => string]> = [
-  ["maxDiffRate", "--max-diff-rate", (x) => `diff.rate <= ${Number((x * 100).toPrecision(12))}%`],
-  ["maxErrorRate", "--max-error-rate", (x) => `candidate.errors.rate <= ${Number((x * 100).toPrecision(12))}%`],
-  ["maxLatencyRatio", "--max-latency-ratio", (x) => `candidate.p99 <= ${x} * production.p99`],
+const fraction = (x: number) => (x >= 0 && x <= 1 ? undefined : `must be between 0 and 1 (a share), got ${x}`);
+const LEGACY_THRESHOLDS: ReadonlyArray<readonly ["maxDiffRate" | "maxErrorRate" | "maxLatencyRatio", string, (x: number) => string, (x: number) => string | undefined]> = [
+  ["maxDiffRate", "--max-diff-rate", (x) => `diff.rate <= ${Number((x * 100).toPrecision(12))}%`, fraction],
+  ["maxErrorRate", "--max-error-rate", (x) => `candidate.errors.rate <= ${Number((x * 100).toPrecision(12))}%`, fraction],
+  ["maxLatencyRatio", "--max-latency-ratio", (x) => `candidate.p99 <= ${x} * production.p99`, (x) => (x > 0 ? undefined : `must be > 0 (candidate p99 / production p99, e.g. 1.2), got ${x}`)],
 ];
 
 const COMPARE_KINDS = ["label", "scores", "tensor", "drift"];

@@ -26,7 +26,7 @@ function withRunFlags(command: Command): Command {
     .option("--stages <list>", "ramp: comma-separated RATE:DURATION stages the rate moves through linearly, e.g. 100:30s,500:1m")
     .option("--start-rate <n>", "ramp: rate at the start (default 0); steps: rate of the first step")
     .option("--step-rate <n>", "steps: requests per second added at each step")
-    .option("--max-rate <n>", "steps: rate of the last step")
+    .option("--max-rate <n>", "steps: the highest rate a step may have (the last step is the highest start + k × step not above it)")
     .option("--step-duration <duration>", "steps: how long each step lasts (e.g. 30s)")
     .option("--slo-p99 <duration>", "steps: highest p99 latency a step may show (e.g. 100ms)")
     .option("--slo-error-rate <x>", "steps: highest error rate a step may show, 0..1")
@@ -40,14 +40,14 @@ function withRunFlags(command: Command): Command {
     .option("--allow-unsafe-production <rule>", "let 'METHOD /path-glob' reach production (repeatable)", collect)
     .option("--redact-header <name>", "also redact this header at ingest (repeatable)", collect)
     .option("--redact-query <name>", "also redact this query parameter at ingest (repeatable)", collect)
-    .option("--threshold <expr>", "verdict rule, e.g. 'candidate.p99 < 1.1 * production.p99', 'diff.rate < 0.5%' (repeatable; replaces the file's thresholds)", collect)
-    .option("--abort <expr>", "stop the run early when this holds on the data so far, e.g. 'production.errors.rate > 5%' (repeatable)", collect)
+    .option("--threshold <expr>", "verdict rule, e.g. 'candidate.p99 < 1.1 * production.p99', 'diff.rate < 0.5%' (repeatable; with --max-* it replaces the file's thresholds)", collect)
+    .option("--abort <expr>", "stop the run early when this holds on the data so far, e.g. 'production.errors.rate > 5%' (repeatable; replaces the file's abort rules)", collect)
     .option("--endpoint <template>", "group results by this endpoint template, e.g. 'POST /v1/models/{model}:predict' (repeatable)", collect)
     .option("--compare <rule>", "ML-aware comparison KIND:PATH[:OPTIONS], e.g. 'label:$.predictions[*].label', 'scores:$.scores:topK=3,tolerance=0.001', 'tensor:$.outputs:abs=1e-5,rel=1e-3' (repeatable)", collect)
     .option("--noise-method <method>", "how noise is told from real differences with a secondary: mcnemar (default) or diffy")
-    .option("--max-diff-rate <x>", "fail when different / compared pairs exceeds x")
-    .option("--max-error-rate <x>", "fail when candidate errors / requests exceeds x")
-    .option("--max-latency-ratio <x>", "fail when candidate p99 / production p99 exceeds x");
+    .option("--max-diff-rate <x>", "fail when different / compared pairs exceeds x (= --threshold 'diff.rate <= x')")
+    .option("--max-error-rate <x>", "fail when candidate errors / requests exceeds x (= --threshold 'candidate.errors.rate <= x')")
+    .option("--max-latency-ratio <x>", "fail when candidate p99 / production p99 exceeds x (= --threshold 'candidate.p99 <= x * production.p99')");
 }
 
 export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Promise<number>) => Promise<void>): Command {

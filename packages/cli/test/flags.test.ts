@@ -20,7 +20,7 @@ it("turns flags into a partial scenario, remembering each value's flag", () => {
     targets: { production: { url: "http://p" }, candidate: { url: "http://c" } },
     load: { model: "constant", rate: 500, duration: "2m" },
     compare: { ignore: ["$.a", "$.b"], tolerance: { absolute: 0.001, relative: 0 }, allowUnsafeProduction: ["POST /v1/*"] },
-    thresholds: { maxDiffRate: 0.01 },
+    thresholds: ["diff.rate <= 1%"],
   });
   assert.equal(sources["load.rate"], "--rate");
   assert.equal(sources["targets.production.url"], "--production");

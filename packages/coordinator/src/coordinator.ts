@@ -400,6 +400,10 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
     const warnings = agents
       .filter((a) => a.generator?.bottleneck)
       .map((a) => `the load generator on agent ${a.id} was the bottleneck (${a.generator?.reasons.join("; ")}): latency figures include its delay and are not trustworthy; lower the rate or add agents`);
+    const secondary = targets.secondary;
+    if (secondary && secondary.requests > 0 && secondary.responses < secondary.requests / 2) {
+      warnings.push(`the secondary answered ${secondary.responses} of ${secondary.requests} requests: noise could not be measured, so differences it would have cancelled count as real`);
+    }
     if (merger.diff.rejectedStates) warnings.push(`${merger.diff.rejectedStates} comparison state(s) from agents were malformed and left out: model-output figures are short by them`);
     const reasons = [...verdict.reasons];
     if (status === "aborted") reasons.unshift(abortReason ?? "run aborted before completion: figures are partial");

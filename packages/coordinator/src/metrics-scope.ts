@@ -88,6 +88,18 @@ function comparisonMetric(reports: readonly ComparisonFigures[], field: string):
     case "topkOverlap":
       return pooled("topKOverlap", "compared");
     case "mismatchRate": {
+      // Outputs that failed any check, over every output either side had. An output failing two
+      // checks (dtype and values) counts twice; the rate is capped at 1.
+      let failed = 0;
+      let outputs = 0;
+      for (const r of reports) {
+        const missing = (num(r, "missingOutputs") ?? 0) + (num(r, "extraOutputs") ?? 0);
+        failed += (num(r, "shapeMismatches") ?? 0) + (num(r, "dtypeMismatches") ?? 0) + (num(r, "valueMismatches") ?? 0) + missing;
+        outputs += (num(r, "compared") ?? 0) + missing;
+      }
+      return outputs > 0 ? Math.min(1, failed / outputs) : undefined;
+    }
+    case "elementMismatchRate": {
       let mismatched = 0;
       let compared = 0;
       for (const r of reports) {

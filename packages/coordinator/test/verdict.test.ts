@@ -97,3 +97,11 @@ it("fails a run that sent requests but could compare none, naming the side that 
   assert.equal(verdict.pass, false);
   assert.deepEqual(verdict.reasons, ["no pair could be compared: candidate failed 20 of 20 (ECONNREFUSED: 20)"]);
 });
+
+it("counts shape, dtype and presence changes in tensor.mismatchRate, elements in tensor.elementMismatchRate", () => {
+  const tensor = { kind: "tensor", endpoint: "POST /infer", compared: 100, shapeMismatches: 50, dtypeMismatches: 0, valueMismatches: 0, missingOutputs: 0, extraOutputs: 0, elementsCompared: 150, elementsMismatched: 0 };
+  const scope: MetricsScope = { target: () => undefined, diff: { compared: 100, different: 50 }, comparisons: [tensor] };
+  const [outputs, elements] = evaluateThresholds([{ expression: "tensor.mismatchRate < 1%" }, { expression: "tensor.elementMismatchRate < 1%" }], () => scope);
+  assert.deepEqual([outputs?.observed, outputs?.pass], [0.5, false]);
+  assert.deepEqual([elements?.observed, elements?.pass], [0, true]);
+});

@@ -62,6 +62,8 @@ export class HttpTarget implements Target {
         body: request.body ?? null,
         headersTimeout: this.#timeoutMs,
         bodyTimeout: this.#timeoutMs,
+        // undici runs its own timeouts on coarse timers (about a second); a precise one bounds the whole exchange.
+        signal: AbortSignal.timeout(this.#timeoutMs),
       });
       const { body, truncated } = await readBounded(response.body, this.#maxBodyBytes);
       return { ok: true, status: response.statusCode, headers: pickHeaders(response.headers, this.#keepHeaders), body, bodyTruncated: truncated };
@@ -136,11 +138,14 @@ function pickHeaders(headers: Record<string, string | string[] | undefined>, kee
   return picked;
 }
 
-const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT"]);
+/** UND_ERR_ABORTED too: the only signal a request carries is its own timeout. */
+const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT", "UND_ERR_ABORTED"]);
 
 /** A short, stable name for a transport failure: `timeout`, `ECONNREFUSED`, `ECONNRESET`, ... */
 export function errorKind(error: unknown): string {
   const code = (error as { code?: unknown; cause?: { code?: unknown } })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code;
+  const name = (error as { name?: unknown })?.name;
+  if (name === "TimeoutError") return "timeout";
   if (typeof code === "string") {
     if (TIMEOUT_CODES.has(code)) return "timeout";
     if (code === "UND_ERR_SOCKET") return "socket closed";

@@ -6,7 +6,7 @@ import { emptyTargetCounts, type DiffTally, type EndpointInterval, type PhaseInt
 /** A send counts as late when it left more than this after its intended time. */
 export const LATE_THRESHOLD_MS = 10;
 /** Endpoint templates tracked one by one; the rest are summed under OTHER_ENDPOINTS (ids that escaped templating would otherwise grow without bound). */
-export const MAX_ENDPOINTS = 200;
+export const MAX_ENDPOINTS = 50;
 export const OTHER_ENDPOINTS = "(other endpoints)";
 
 /** What the engine reports as it runs. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { it } from "node:test";
 import { HttpTarget, prepareRequest } from "../src/index.js";
 
@@ -21,6 +22,31 @@ it("connects only to the pinned addresses, whatever the name would resolve to", 
     assert.equal(!failed.ok && failed.error, "ENOTFOUND");
   } finally {
     await Promise.all([target.close(), unpinned.close()]);
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+it("enforces a sub-second timeout precisely, whether the headers or the body are late", async () => {
+  const server = createServer((req, res) => {
+    if (req.url === "/slow-headers") setTimeout(() => res.end("late"), 400);
+    else {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("start");
+      setTimeout(() => res.end("end"), 400);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const target = new HttpTarget({ name: "candidate", url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 100, keepHeaders: [], maxBodyBytes: 1024 });
+  try {
+    for (const path of ["/slow-headers", "/slow-body"]) {
+      const started = performance.now();
+      const outcome = await target.send({ index: 0, method: "GET", path, headers: [], body: undefined, endpoint: `GET ${path}`, heldBack: undefined, source: { index: 0, offsetMs: 0, method: "GET", path, headers: [] } });
+      assert.deepEqual(outcome, { ok: false, error: "timeout" }, path);
+      assert.ok(performance.now() - started < 350, `${path}: gave up after ${Math.round(performance.now() - started)} ms, not at 100 ms`);
+    }
+  } finally {
+    await target.close();
+    server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
 });

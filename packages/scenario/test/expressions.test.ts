@@ -420,6 +420,7 @@ describe("metric catalogue", () => {
       ["scores.meanAbsDiff", "number"],
       ["scores.topkOverlap", "ratio"],
       ["tensor.mismatchRate", "ratio"],
+      ["tensor.elementMismatchRate", "ratio"],
       ["drift.psi", "number"],
       ["drift.ks", "number"],
     ];

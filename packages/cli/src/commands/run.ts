@@ -84,7 +84,13 @@ async function checkOutDir(out: string): Promise<void> {
   const info = await stat(out).catch(() => undefined);
   if (info && !info.isDirectory()) throw new InvalidInputError([{ location: "--out", message: `${out} exists and is not a directory` }]);
   let existing = info ? out : dirname(out);
-  while (!(await stat(existing).catch(() => undefined))?.isDirectory()) {
+  for (;;) {
+    const found = await stat(existing).catch(() => undefined);
+    if (found) {
+      // `--out afile/sub`: the report could never be written under a file.
+      if (!found.isDirectory()) throw new InvalidInputError([{ location: "--out", message: `${existing} exists and is not a directory` }]);
+      break;
+    }
     const parent = dirname(existing);
     if (parent === existing) break;
     existing = parent;

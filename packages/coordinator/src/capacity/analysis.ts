@@ -22,7 +22,7 @@ export function analyseCapacity(input: CapacityInput): CapacityResult {
     const stop = input.stoppedAtMs;
     if (stop !== undefined && stop <= phase.startMs) return;
     const complete = stop === undefined || stop >= phase.endMs;
-    const durationMs = (complete ? phase.endMs : (stop as number)) - phase.startMs;
+    const durationMs = Math.round((complete ? phase.endMs : (stop as number)) - phase.startMs);
     const step: { [K in keyof CapacityStep]: CapacityStep[K] } = {
       offeredRps: phase.offeredRps,
       complete,
@@ -56,7 +56,11 @@ export function analyseCapacity(input: CapacityInput): CapacityResult {
   const usl: Partial<Record<TargetName, UslResult | null>> = {};
   for (const name of input.targets) {
     knee[name] = findKnee(steps.map((s) => ({ offeredRps: s.offeredRps, sloMet: s.sloMet[name] ?? false, complete: s.complete })));
-    const points = steps.filter((s) => s.complete).map((s) => ({ concurrency: s.concurrency[name] ?? 0, throughput: s.achievedRps[name] ?? 0 }));
+    // Below one request in flight the law says nothing about contention: such steps are left out,
+    // and without three others there is no fit (rather than a curve through noise).
+    const points = steps
+      .filter((s) => s.complete && (s.concurrency[name] ?? 0) >= 1)
+      .map((s) => ({ concurrency: s.concurrency[name] ?? 0, throughput: s.achievedRps[name] ?? 0 }));
     usl[name] = toResult(fitUsl(points));
   }
   const production = knee.production ?? null;

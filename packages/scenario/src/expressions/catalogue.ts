@@ -49,7 +49,8 @@ export const METRIC_CATALOGUE: MetricCatalogue = Object.freeze({
   "scores.maxAbsDiff": { dimension: "number", description: "largest absolute difference between paired scores" },
   "scores.meanAbsDiff": { dimension: "number", description: "mean absolute difference between paired scores" },
   "scores.topkOverlap": { dimension: "ratio", description: "mean overlap of the top-k labels" },
-  "tensor.mismatchRate": { dimension: "ratio", description: "share of tensor elements outside tolerance" },
+  "tensor.mismatchRate": { dimension: "ratio", description: "share of outputs that differ in shape, datatype, values or presence" },
+  "tensor.elementMismatchRate": { dimension: "ratio", description: "share of compared tensor elements outside tolerance" },
   "drift.psi": { dimension: "number", description: "population stability index of candidate against production scores" },
   "drift.ks": { dimension: "number", description: "Kolmogorov-Smirnov statistic of candidate against production scores" },
 });
