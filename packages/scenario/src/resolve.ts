@@ -6,7 +6,8 @@ import { describeValue } from "./fields.js";
 import { toIssues, type Place } from "./issues.js";
 import { DEFAULT_RATE, LOAD_MODELS, type LoadModel, type LoadSpec } from "./load-models/index.js";
 import { deepMerge, expandShorthands, isPlainObject } from "./merge.js";
-import { DEFAULTS, DOCUMENT } from "./schema.js";
+import { parseExpression } from "./expressions.js";
+import { DEFAULTS, DOCUMENT, type ParsedDocument } from "./schema.js";
 import { formatPath, parseSource, pathKey, type Located, type Path } from "./source.js";
 import { closest } from "./suggest.js";
 import type { CompareRule, ResolveOptions, Scenario, ScopedExpression, TargetSpec } from "./types.js";
@@ -54,6 +55,8 @@ export async function resolveScenario(options: ResolveOptions): Promise<Scenario
   if (!parsed.success || load === undefined || issues.length > 0) throw new InvalidInputError(inFileOrder(issues));
 
   const doc = parsed.data;
+  const unmeasurable = rulesWithoutData(doc, place);
+  if (unmeasurable.length > 0) throw new InvalidInputError(inFileOrder(unmeasurable));
   const trafficBase =
     absoluteFile === undefined || fromOverride(overrides, ["traffic", "file"]) ? options.cwd : dirname(absoluteFile);
   const scoped = [...doc.thresholds, ...doc.abort].flatMap((t) => (t.endpoint === undefined ? [] : [t.endpoint]));
@@ -220,3 +223,32 @@ function withTemplates(spec: TargetSpec, templates: Readonly<Record<string, stri
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
+
+/**
+ * A threshold or abort rule that reads a figure this scenario can never produce (the secondary's
+ * without a secondary, `label.*` without a label comparison) would fail, or never fire, whatever
+ * happens: refuse it now, naming what is missing.
+ */
+function rulesWithoutData(doc: ParsedDocument, place: Place): Issue[] {
+  const issues: Issue[] = [];
+  const kinds = new Set(doc.compare.rules.map((r) => r.kind));
+  for (const key of ["thresholds", "abort"] as const) {
+    for (const rule of doc[key]) {
+      const parsed = parseExpression(rule.expression);
+      if (!parsed.ok) continue;
+      for (const metric of parsed.expression.metrics) {
+        const head = metric.split(".")[0] ?? "";
+        const missing =
+          head === "secondary" && doc.targets.secondary === undefined
+            ? "the scenario has no secondary target (add one, or --secondary)"
+            : COMPARISON_KINDS.has(head) && !kinds.has(head as CompareRule["kind"])
+              ? `no compare rule of kind ${head} measures it (add one to compare.rules, or --compare '${head}:<path>')`
+              : undefined;
+        if (missing !== undefined) issues.push({ ...place([key], "value"), message: `${key}: "${rule.expression}" reads ${metric}, but ${missing}` });
+      }
+    }
+  }
+  return issues;
+}
+
+const COMPARISON_KINDS: ReadonlySet<string> = new Set(["label", "scores", "tensor", "drift"]);

@@ -92,4 +92,12 @@ describe("thresholds, abort rules, endpoints and compare rules", () => {
       ],
     );
   });
+
+  it("refuses rules that read a figure the scenario can never produce", async () => {
+    assert.deepEqual(await problems('thresholds: ["secondary.p99 < 1s", "label.agreement > 99%"]\nabort: ["drift.psi > 0.2"]\n'), [
+      's.yaml:3:13: thresholds: "secondary.p99 < 1s" reads secondary.p99, but the scenario has no secondary target (add one, or --secondary)',
+      "s.yaml:3:13: thresholds: \"label.agreement > 99%\" reads label.agreement, but no compare rule of kind label measures it (add one to compare.rules, or --compare 'label:<path>')",
+      "s.yaml:4:8: abort: \"drift.psi > 0.2\" reads drift.psi, but no compare rule of kind drift measures it (add one to compare.rules, or --compare 'drift:<path>')",
+    ]);
+  });
 });
