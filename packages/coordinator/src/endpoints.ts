@@ -1,5 +1,6 @@
 // Per-endpoint results: each target's counts and latency, diffs (noise excluded), and the
 // statistical latency comparison; and the metric scopes thresholds are evaluated in.
+import { ruleApplies } from "@parallax/diff";
 import { compareLatency, latencySummaryMs } from "@parallax/metrics";
 import { signatureKey, type DiffSummary, type DiffTally, type EndpointResult, type EndpointTargetResult, type TargetName } from "@parallax/protocol";
 import type { Scenario } from "@parallax/scenario";
@@ -18,13 +19,6 @@ export function endpointDiffs(tally: DiffTally, summary: DiffSummary): Map<strin
     if (entry && keys.some((k) => !noise.has(k))) entry.different += pairs;
   }
   return out;
-}
-
-/** Whether a threshold's endpoint template names this endpoint (a template without a method matches every method). */
-export function endpointMatches(endpoint: string, template: string): boolean {
-  const t = template.trim();
-  if (t === endpoint) return true;
-  return t.startsWith("/") && endpoint.slice(endpoint.indexOf(" ") + 1) === t;
 }
 
 export function endpointResults(
@@ -58,7 +52,8 @@ export function endpointScope(
   diffs: ReadonlyMap<string, { compared: number; different: number }>,
   comparisons: readonly ComparisonFigures[],
 ): MetricsScope | undefined {
-  const names = [...merged.keys()].filter((e) => endpointMatches(e, template));
+  // The comparator's own rule for which endpoints a scoped template names.
+  const names = [...merged.keys()].filter((e) => ruleApplies(template, e));
   if (names.length === 0) return undefined;
   let compared = 0;
   let different = 0;
@@ -69,6 +64,6 @@ export function endpointScope(
   return {
     target: (target) => combineTargets(names.flatMap((n) => merged.get(n)?.get(target) ?? [])),
     diff: { compared, different },
-    comparisons: comparisons.filter((c) => names.some((n) => endpointMatches(n, c.endpoint) || c.endpoint === n)),
+    comparisons: comparisons.filter((c) => names.includes(c.endpoint)),
   };
 }

@@ -3,7 +3,7 @@ export { SnapshotMerger, type AgentProgress, type GeneratorProgress, type Merged
 export { AgentRegistry, LOST_AFTER_MS, SUSPECT_AFTER_MS, type KnownAgent, type Liveness } from "./registry.js";
 export { evaluateThreshold, evaluateThresholds, evaluateVerdict, observedText, type ScopeOf, type Verdict } from "./verdict.js";
 export { resolveMetric, type ComparisonFigures, type MetricsScope, type ScopeTarget } from "./metrics-scope.js";
-export { endpointDiffs, endpointMatches, endpointResults, endpointScope } from "./endpoints.js";
+export { endpointDiffs, endpointResults, endpointScope } from "./endpoints.js";
 export { analyseCapacity, brokenTargets, type CapacityInput } from "./capacity/analysis.js";
 export { findKnee, kneeRatio, meetsSlo, type StepMeasure, type StepOutcome } from "./capacity/knee.js";
 export { fitUsl, type UslFit, type UslPoint } from "./capacity/usl.js";

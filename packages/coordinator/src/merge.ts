@@ -1,5 +1,5 @@
 import { createTally, mergeTally, type ScopedComparisonRule } from "@parallax/diff";
-import { LatencyTimeline, addHistogram, createLatencyHistogram, decodeHistogram as decodeInto, type LatencyHistogram } from "@parallax/metrics";
+import { LatencyTimeline, addHistogram, createLatencyHistogram, decodeHistogram, type LatencyHistogram } from "@parallax/metrics";
 import { addCounts, emptyTargetCounts, type DiffTally, type PhaseInterval, type Snapshot, type TargetCounts, type TargetName } from "@parallax/protocol";
 
 export type MergedTarget = TargetCounts & {
@@ -97,25 +97,25 @@ export class SnapshotMerger {
     }
     // Decode first: a snapshot that cannot be decoded must change nothing, not half the totals.
     let slot = 0;
-    const decodeHistogram = (encoded: string) => decodeInto(encoded, (this.#scratch[slot++] ??= createLatencyHistogram()));
+    const decode = (encoded: string) => decodeHistogram(encoded, (this.#scratch[slot++] ??= createLatencyHistogram()));
     const histograms = new Map<TargetName, { latency: LatencyHistogram; service: LatencyHistogram | undefined }>();
     for (const [name, t] of Object.entries(s.targets) as Array<[TargetName, Snapshot["targets"][TargetName]]>) {
-      if (t) histograms.set(name, { latency: decodeHistogram(t.histogram), service: t.service === undefined ? undefined : decodeHistogram(t.service) });
+      if (t) histograms.set(name, { latency: decode(t.histogram), service: t.service === undefined ? undefined : decode(t.service) });
     }
     const phases: Array<[number, TargetName, PhaseInterval, LatencyHistogram]> = [];
     for (const [index, byTarget] of Object.entries(s.phases ?? {})) {
       for (const [name, p] of Object.entries(byTarget) as Array<[TargetName, PhaseInterval | undefined]>) {
-        if (p) phases.push([Number(index), name, p, decodeHistogram(p.histogram)]);
+        if (p) phases.push([Number(index), name, p, decode(p.histogram)]);
       }
     }
     const endpoints: Array<[string, TargetName, { requests: number; responses: number; errors: number }, LatencyHistogram]> = [];
     for (const [endpoint, byTarget] of Object.entries(s.endpoints ?? {})) {
       for (const [name, e] of Object.entries(byTarget) as Array<[TargetName, { requests: number; responses: number; errors: number; histogram: string } | undefined]>) {
-        if (e) endpoints.push([endpoint, name, e, decodeHistogram(e.histogram)]);
+        if (e) endpoints.push([endpoint, name, e, decode(e.histogram)]);
       }
     }
-    const lag = s.scheduler.lag === undefined ? undefined : decodeHistogram(s.scheduler.lag);
-    const loopDelay = s.generator === undefined ? undefined : decodeHistogram(s.generator.eventLoopDelay);
+    const lag = s.scheduler.lag === undefined ? undefined : decode(s.scheduler.lag);
+    const loopDelay = s.generator === undefined ? undefined : decode(s.generator.eventLoopDelay);
     this.#seen.add(key);
     const agent = this.#agent(s.agentId);
     agent.snapshots++;
