@@ -1,4 +1,5 @@
 import { InvalidInputError, type Issue } from "@parallax/protocol";
+import { LEGACY_THRESHOLDS } from "@parallax/scenario";
 
 /** The run flags shared by `run` and `validate`, as commander hands them over. */
 export interface RunFlags {
@@ -110,7 +111,7 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
   if (flags.allowUnsafeProduction?.length) set("compare.allowUnsafeProduction", flags.allowUnsafeProduction, "--allow-unsafe-production");
   // --threshold and the --max-* shorthands make one list, which replaces the file's thresholds
   // (as every list given by flag does): a gate set on the command line is the whole gate.
-  const legacy = LEGACY_THRESHOLDS.flatMap(([key, flag, write, check]) => {
+  const legacy = LEGACY_FLAGS.flatMap(([key, flag, check]) => {
     const text = flags[key];
     const value = text === undefined ? undefined : number(text, flag);
     if (value === undefined) return [];
@@ -119,10 +120,10 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
       issues.push({ location: flag, message: problem });
       return [];
     }
-    return [write(value)];
+    return [LEGACY_THRESHOLDS[key](value)];
   });
   const thresholds = [...(flags.threshold ?? []), ...legacy];
-  if (thresholds.length) set("thresholds", thresholds, flags.threshold?.length ? "--threshold" : (LEGACY_THRESHOLDS.find(([key]) => flags[key] !== undefined)?.[1] ?? "--threshold"));
+  if (thresholds.length) set("thresholds", thresholds, flags.threshold?.length ? "--threshold" : (LEGACY_FLAGS.find(([key]) => flags[key] !== undefined)?.[1] ?? "--threshold"));
   if (flags.abort?.length) set("abort", flags.abort, "--abort");
   if (flags.endpoint?.length) set("compare.endpoints", flags.endpoint, "--endpoint");
   if (flags.noiseMethod !== undefined) set("compare.noise.method", flags.noiseMethod, "--noise-method");
@@ -136,10 +137,10 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
 
 /** The older threshold flags, each as the expression it means. */
 const fraction = (x: number) => (x >= 0 && x <= 1 ? undefined : `must be between 0 and 1 (a share), got ${x}`);
-const LEGACY_THRESHOLDS: ReadonlyArray<readonly ["maxDiffRate" | "maxErrorRate" | "maxLatencyRatio", string, (x: number) => string, (x: number) => string | undefined]> = [
-  ["maxDiffRate", "--max-diff-rate", (x) => `diff.rate <= ${Number((x * 100).toPrecision(12))}%`, fraction],
-  ["maxErrorRate", "--max-error-rate", (x) => `candidate.errors.rate <= ${Number((x * 100).toPrecision(12))}%`, fraction],
-  ["maxLatencyRatio", "--max-latency-ratio", (x) => `candidate.p99 <= ${x} * production.p99`, (x) => (x > 0 ? undefined : `must be > 0 (candidate p99 / production p99, e.g. 1.2), got ${x}`)],
+const LEGACY_FLAGS: ReadonlyArray<readonly [keyof typeof LEGACY_THRESHOLDS, string, (x: number) => string | undefined]> = [
+  ["maxDiffRate", "--max-diff-rate", fraction],
+  ["maxErrorRate", "--max-error-rate", fraction],
+  ["maxLatencyRatio", "--max-latency-ratio", (x) => (x > 0 ? undefined : `must be > 0 (candidate p99 / production p99, e.g. 1.2), got ${x}`)],
 ];
 
 const COMPARE_KINDS = ["label", "scores", "tensor", "drift"];

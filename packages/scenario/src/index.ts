@@ -1,7 +1,7 @@
 export type { CompareRule, ResolveOptions, Scenario, ScopedExpression, TargetSpec } from "./types.js";
 export { resolveScenario } from "./resolve.js";
 export { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.js";
-export { scenarioJsonSchema } from "./schema.js";
+export { LEGACY_THRESHOLDS, scenarioJsonSchema } from "./schema.js";
 export { toScenarioDocument } from "./document.js";
 export { matchesUnsafeAllowance } from "./unsafe.js";
 export { TARGET_SCHEMES, type TargetScheme } from "./schemes.js";

@@ -248,13 +248,18 @@ const thresholds = z
   .prefault([])
   .describe('Verdict rules, e.g. ["candidate.p99 < 1.1 * production.p99", "diff.rate < 0.5%", { endpoint: "POST /v1/models/{model}:predict", rules: ["candidate.p90 < 120ms"] }]; a run fails when any fails.');
 
-/** The older keys as the expressions they always meant (each fails when its value exceeds the limit). */
+/** The older keys (and the CLI's --max-* flags) as the expressions they always meant: each fails when its value exceeds the limit. */
+export const LEGACY_THRESHOLDS = Object.freeze({
+  maxDiffRate: (x: number) => `diff.rate <= ${percent(x)}`,
+  maxErrorRate: (x: number) => `candidate.errors.rate <= ${percent(x)}`,
+  maxLatencyRatio: (x: number) => `candidate.p99 <= ${x} * production.p99`,
+});
+
 function legacyExpressions(t: { maxDiffRate?: number | undefined; maxErrorRate?: number | undefined; maxLatencyRatio?: number | undefined }): Array<{ expression: string; endpoint?: string }> {
-  const out: Array<{ expression: string }> = [];
-  if (t.maxDiffRate !== undefined) out.push({ expression: `diff.rate <= ${percent(t.maxDiffRate)}` });
-  if (t.maxErrorRate !== undefined) out.push({ expression: `candidate.errors.rate <= ${percent(t.maxErrorRate)}` });
-  if (t.maxLatencyRatio !== undefined) out.push({ expression: `candidate.p99 <= ${t.maxLatencyRatio} * production.p99` });
-  return out;
+  return (Object.keys(LEGACY_THRESHOLDS) as Array<keyof typeof LEGACY_THRESHOLDS>).flatMap((key) => {
+    const value = t[key];
+    return value === undefined ? [] : [{ expression: LEGACY_THRESHOLDS[key](value) }];
+  });
 }
 
 /** A fraction as an exact percent literal: 0.005 → "0.5%". */
