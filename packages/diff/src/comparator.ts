@@ -132,8 +132,8 @@ export class Comparator {
     if (scope !== undefined) return scope;
     const applicable = this.#compiled.filter((r) => ruleApplies(r.rule.endpoint, endpoint));
     scope = {
-      // A rule's path is the rule's to compare: structurally it is ignored, with everything below it.
-      rules: applicable.length === 0 ? this.#base.rules : { ...this.#base.rules, ignore: new IgnoreMatcher([...this.#ignore, ...applicable.map((r) => r.rule.path)]) },
+      // What a rule compares is the rule's: structurally it is ignored, with everything below it.
+      rules: applicable.length === 0 ? this.#base.rules : { ...this.#base.rules, ignore: new IgnoreMatcher([...this.#ignore, ...applicable.flatMap((r) => r.excluded)]) },
       comparisons: applicable.map((compiled) => ({ compiled, key: comparisonKey(compiled.index, endpoint) })),
     };
     if (this.#scopes.size >= MAX_SCOPES) this.#scopes.clear();

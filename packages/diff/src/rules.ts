@@ -4,6 +4,7 @@ import { InvalidInputError, type Issue } from "@parallax/protocol";
 import { createComparison, isValidState, validateComparisonRule, type ComparisonOf } from "./ml/registry.js";
 import { type ComparisonKind, type ComparisonRule, describe, isPlainRecord } from "./ml/rule.js";
 import { parseSelector, type Selector } from "./ml/select.js";
+import { rawContentsPath } from "./ml/tensor.js";
 
 /** A comparison rule, optionally restricted to one endpoint template (absent: every endpoint). */
 export type ScopedComparisonRule = ComparisonRule & { readonly endpoint?: string };
@@ -14,6 +15,8 @@ export interface CompiledRule {
   readonly rule: ScopedComparisonRule;
   readonly comparison: ComparisonOf<ComparisonKind>;
   readonly selector: Selector;
+  /** Ignore patterns of what the rule compares, which the structural diff leaves to it (see `excludedPaths`). */
+  readonly excluded: readonly string[];
 }
 
 const ENDPOINT_TEMPLATE = /^([A-Za-z]+ +)?\/\S*$/;
@@ -62,6 +65,16 @@ export function validateRules(rules: readonly ScopedComparisonRule[], location: 
   });
 }
 
+/**
+ * The paths a rule takes from the structural diff, with everything below them: its own, and for a
+ * tensor rule the gRPC raw contents beside its outputs (`$.outputs` → `$.rawOutputContents`),
+ * which it decodes; otherwise every changed float would also show as a changed base64 string.
+ */
+function excludedPaths(rule: ScopedComparisonRule, selector: Selector): readonly string[] {
+  const raw = rule.kind === "tensor" ? rawContentsPath(selector) : undefined;
+  return raw === undefined ? [rule.path] : [rule.path, raw];
+}
+
 // Compiled per list, so the comparator, every merge and the summary share one compilation.
 // Comparisons keep scratch arrays; all users are synchronous, so sharing them is safe.
 const compiledLists = new WeakMap<readonly ScopedComparisonRule[], readonly CompiledRule[]>();
@@ -76,7 +89,7 @@ export function compileRules(rules: readonly ScopedComparisonRule[]): readonly C
   compiled = rules.map((rule, index) => {
     const parsed = parseSelector(rule.path);
     if (!parsed.ok) throw new Error(parsed.message);
-    return { index, rule, comparison: createComparison(unscoped(rule)), selector: parsed.selector };
+    return { index, rule, comparison: createComparison(unscoped(rule)), selector: parsed.selector, excluded: excludedPaths(rule, parsed.selector) };
   });
   compiledLists.set(rules, compiled);
   return compiled;
