@@ -18,3 +18,23 @@ export {
 } from "./ground-truth.js";
 export { closeServer, freePort, onceListening } from "./net.js";
 export { natsServerBinary, startNatsServer, type NatsServerHandle, type StartNatsServerOptions } from "./nats.js";
+export {
+  GRPC_GROUND_TRUTH_DEFAULTS,
+  GRPC_GROUND_TRUTH_PROTO,
+  GRPC_GROUND_TRUTH_RULES,
+  GRPC_GROUND_TRUTH_SERVICE,
+  expectedGrpcCounts,
+  grpcGroundTruthCase,
+  grpcGroundTruthLabel,
+  grpcGroundTruthRecording,
+  startGrpcGroundTruthTarget,
+  type ExpectedGrpcCounts,
+  type GrpcFailStatus,
+  type GrpcGroundTruthCase,
+  type GrpcGroundTruthLabel,
+  type GrpcGroundTruthMethod,
+  type GrpcGroundTruthOptions,
+  type GrpcMetadataRecord,
+  type GrpcReceivedTally,
+  type RunningGrpcTarget,
+} from "./ground-truth-grpc.js";
