@@ -1,4 +1,4 @@
-import { LoopDelaySampler, systemClock, warmUpHttpClient, type Clock } from "@parallax/engine";
+import { LoopDelaySampler, protosFromJSON, systemClock, warmUpHttpClient, type Clock } from "@parallax/engine";
 import {
   PROTOCOL_VERSION,
   SUBJECTS,
@@ -14,7 +14,7 @@ import { parseJsonl } from "@parallax/recording";
 import { resolveShippedScenario, type Scenario } from "@parallax/scenario";
 import type { Bus, BusMessage, Subscription } from "@parallax/transport";
 import type { TargetDecision } from "./allowlist.js";
-import { PreparedRun, httpTargetFactory, type TargetFactory } from "./run.js";
+import { PreparedRun, targetFactory, type TargetFactory } from "./run.js";
 import { assertTransition, type AgentState } from "./states.js";
 
 /** Kept under NATS's default 1 MB message limit, with room for the envelope. */
@@ -188,7 +188,8 @@ export class Agent {
       }
       await warmUpHttpClient();
       const recording = parseJsonl(bundle.recording, `bundle ${m.bundle.digest.slice(0, 12)}`);
-      const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? httpTargetFactory, checked);
+      const protos = bundle.protos === undefined ? undefined : protosFromJSON(bundle.protos);
+      const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? targetFactory, checked, protos);
       warmUpSnapshots(run, this.#o.id);
       const control = this.#o.bus.subscribe(SUBJECTS.runControl(m.runId), (c) => this.#onRunControl(c));
       const leaseTimer = setInterval(() => this.#checkLease(), LEASE_CHECK_MS);
@@ -218,17 +219,19 @@ export class Agent {
   }
 
   /**
-   * Every target against this agent's own rules: the refusal reason, or the addresses each
-   * target may be reached at (pinned, so a changed DNS answer cannot redirect the load later).
+   * Every target URL against this agent's own rules: the refusal reason, or the addresses each
+   * URL may be reached at (pinned, so a changed DNS answer cannot redirect the load later).
    */
   async #checkTargets(scenario: Scenario): Promise<string | Map<string, readonly string[]>> {
     const pinned = new Map<string, readonly string[]>();
     if (!this.#o.checkTarget) return pinned;
     for (const [name, spec] of Object.entries(scenario.targets)) {
       if (!spec) continue;
-      const decision = await this.#o.checkTarget(new URL(spec.url));
-      if (!decision.allowed) return `target ${name} ${spec.url} not allowed: ${decision.reason}`;
-      pinned.set(name, decision.addresses);
+      for (const url of new Set([spec.url, spec.grpcUrl ?? spec.url])) {
+        const decision = await this.#o.checkTarget(new URL(url));
+        if (!decision.allowed) return `target ${name} ${url} not allowed: ${decision.reason}`;
+        pinned.set(url, decision.addresses);
+      }
     }
     return pinned;
   }

@@ -95,6 +95,9 @@ export function createTargetAllowlist(rules: readonly string[], resolve: Resolve
   };
 }
 
+/** The port a URL without one connects to: gRPC's like HTTP's (grpc:// is HTTP/2 in the clear, grpcs:// over TLS). */
+const DEFAULT_PORTS: Readonly<Record<string, string>> = Object.freeze({ "http:": "80", "https:": "443", "grpc:": "80", "grpcs:": "443" });
+
 function effectivePort(url: URL): string {
-  return url.port || (url.protocol === "https:" ? "443" : url.protocol === "http:" ? "80" : "");
+  return url.port || (DEFAULT_PORTS[url.protocol] ?? "");
 }

@@ -1,4 +1,4 @@
 export { Agent, HEARTBEAT_MS, SNAPSHOT_MS, type AgentOptions } from "./agent.js";
 export { AGENT_STATES, type AgentState } from "./states.js";
-export { MAX_COMPARED_BODY_BYTES, httpTargetFactory, type TargetFactory } from "./run.js";
+export { MAX_COMPARED_BODY_BYTES, readTls, targetFactory, type TargetFactory } from "./run.js";
 export { createTargetAllowlist, parseAllowRule, type TargetAllowlist, type TargetDecision } from "./allowlist.js";

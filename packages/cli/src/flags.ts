@@ -28,6 +28,8 @@ export interface RunFlags {
   readonly allowUnsafeProduction?: string[];
   readonly redactHeader?: string[];
   readonly redactQuery?: string[];
+  readonly proto?: string[];
+  readonly importPath?: string[];
   readonly threshold?: string[];
   readonly abort?: string[];
   readonly endpoint?: string[];
@@ -78,6 +80,8 @@ export function flagsToOverrides(flags: RunFlags): Overrides {
   if (flags.format !== undefined) set("traffic.format", flags.format, "--format");
   if (flags.redactHeader?.length) set("traffic.redact.headers", flags.redactHeader, "--redact-header");
   if (flags.redactQuery?.length) set("traffic.redact.query", flags.redactQuery, "--redact-query");
+  if (flags.proto?.length) set("grpc.protos", flags.proto, "--proto");
+  if (flags.importPath?.length) set("grpc.importPaths", flags.importPath, "--import-path");
   for (const name of ["production", "candidate", "secondary"] as const) {
     const url = flags[name];
     if (url === undefined) continue;

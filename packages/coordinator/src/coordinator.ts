@@ -64,6 +64,8 @@ export interface CoordinatorOptions {
   readonly runId: string;
   readonly scenario: Scenario;
   readonly recording: { readonly requests: readonly RecordedRequest[]; readonly format: string; readonly file: string };
+  /** For recordings with gRPC calls: the resolved protos as protobufjs JSON, shipped to agents with the recording. */
+  readonly protos?: unknown;
   /** How many agents take part. */
   readonly agents: number;
   /** The coordinator's version: agents of another major version are refused. */
@@ -105,7 +107,11 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   };
 
   const plan = planForRecording(scenario.load, options.recording.requests);
-  const { bytes, digest } = encodeBundle({ scenario: toScenarioDocument(scenario), recording: new TextDecoder().decode(encodeJsonl(options.recording.requests)) });
+  const { bytes, digest } = encodeBundle({
+    scenario: toScenarioDocument(scenario),
+    recording: new TextDecoder().decode(encodeJsonl(options.recording.requests)),
+    ...(options.protos === undefined ? {} : { protos: options.protos }),
+  });
 
   const registry = new AgentRegistry(options.version);
   const subscriptions: Subscription[] = [

@@ -50,6 +50,8 @@ export type Outcome =
   | {
       readonly ok: true;
       readonly status: number;
+      /** How the status is reported and keyed (`statusCodes`), when not by its number: a gRPC status name (`OK`, `UNAVAILABLE`). */
+      readonly statusName?: string;
       readonly headers: Readonly<Record<string, string>>;
       readonly body: Uint8Array;
       readonly bodyTruncated: boolean;

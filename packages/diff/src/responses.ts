@@ -66,7 +66,7 @@ export function diffResponses(production: BodyView, other: BodyView, rules: Resp
   const p = production.outcome;
   const o = other.outcome;
   if (p.status !== o.status) {
-    sink.difference("status", "status", p.status, o.status);
+    sink.difference("status", "status", p.statusName ?? p.status, o.statusName ?? o.status);
     return;
   }
   const names = rules.headers;

@@ -19,7 +19,8 @@ export interface CompiledRule {
   readonly excluded: readonly string[];
 }
 
-const ENDPOINT_TEMPLATE = /^([A-Za-z]+ +)?\/\S*$/;
+/** `[METHOD ]/path`, or a gRPC method's `service/Method`. */
+const ENDPOINT_TEMPLATE = /^(?:([A-Za-z]+ +)?\/\S*|[A-Za-z_][\w.]*\/[A-Za-z_]\w*)$/;
 
 /** `${rule index}\u001f${endpoint}`: where the states of one rule at one endpoint live in `DiffTally.comparisons`. */
 export function comparisonKey(rule: number, endpoint: string): string {
@@ -60,7 +61,7 @@ export function validateRules(rules: readonly ScopedComparisonRule[], location: 
     issues.push(...validateComparisonRule(unscoped(rule), at));
     const endpoint: unknown = rule.endpoint;
     if (endpoint !== undefined && (typeof endpoint !== "string" || !ENDPOINT_TEMPLATE.test(endpoint.trim()))) {
-      issues.push({ location: `${at}.endpoint`, message: `${at}.endpoint must be an endpoint template such as "POST /v1/models/{id}:predict" or "/users/{id}" (got ${describe(endpoint)})` });
+      issues.push({ location: `${at}.endpoint`, message: `${at}.endpoint must be an endpoint template such as "POST /v1/models/{id}:predict" or "/users/{id}", or a gRPC service/Method (got ${describe(endpoint)})` });
     }
   });
 }

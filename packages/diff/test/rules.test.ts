@@ -29,12 +29,13 @@ test("rules are validated with the other options, each problem located under rul
     [
       ["rules[1].path", 'rules[1].path: path "scores" must start with "$"'],
       ["rules[1].topK", "rules[1].topK must be an integer from 1 to 10000 (got 0)"],
-      ["rules[2].endpoint", 'rules[2].endpoint must be an endpoint template such as "POST /v1/models/{id}:predict" or "/users/{id}" (got "not a template")'],
-      ["rules[3].endpoint", 'rules[3].endpoint must be an endpoint template such as "POST /v1/models/{id}:predict" or "/users/{id}" (got 3)'],
+      ["rules[2].endpoint", 'rules[2].endpoint must be an endpoint template such as "POST /v1/models/{id}:predict" or "/users/{id}", or a gRPC service/Method (got "not a template")'],
+      ["rules[3].endpoint", 'rules[3].endpoint must be an endpoint template such as "POST /v1/models/{id}:predict" or "/users/{id}", or a gRPC service/Method (got 3)'],
       ["rules[4]", 'rules[4] must be an object with kind and path (got "label")'],
     ],
   );
   assert.deepEqual(validateCompareOptions(options({ rules: [{ kind: "label", path: "$.l", endpoint: "/users/{id}" }] })), []);
+  assert.deepEqual(validateCompareOptions(options({ rules: [{ kind: "tensor", path: "$.outputs", endpoint: "inference.GRPCInferenceService/ModelInfer" }] })), []);
   assert.throws(
     () => new Comparator(options({ rules })),
     (e: unknown) => e instanceof InvalidInputError && e.issues.length === 5,

@@ -7,8 +7,9 @@ export { runOpenLoop, type OpenLoopOptions, type OpenLoopResult } from "./open-l
 export { runClosedLoop, type ClosedLoopOptions, type ClosedTarget } from "./closed-loop.js";
 export { LoopDelaySampler } from "./loop-delay.js";
 export { warmUpHttpClient } from "./warm-up.js";
-// gRPC (issue 6, first step): unary calls on grpc-js; not yet reachable from scenarios or the CLI.
+export { ProtocolRouter } from "./protocol-router.js";
 export { GrpcTarget, type GrpcTargetOptions, type GrpcTlsOptions } from "./grpc/grpc-target.js";
-export { loadProtos, ProtoRegistry, type GrpcMethod, type GrpcMethodKind, type GrpcMethodLookup, type IdempotencyLevel, type ProtoSources } from "./grpc/protos.js";
-export { prepareGrpcCall, preparedGrpcRequest, type GrpcPreparedRequest, type PreparedGrpcCall, type RecordedGrpcCall } from "./grpc/call.js";
-export { GRPC_STATUS_NAMES, grpcStatusFromOutcome, grpcStatusName, isServerFault, outcomeStatusOf, type GrpcStatusName } from "./grpc/status.js";
+export { protosByReflection, type ReflectionOptions } from "./grpc/reflection.js";
+export { loadProtos, protosFromJSON, ProtoRegistry, type GrpcMethod, type GrpcMethodKind, type GrpcMethodLookup, type IdempotencyLevel, type ProtoSources } from "./grpc/protos.js";
+export { UNSAFE_GRPC_REASON, grpcCallProblem, prepareGrpcCall, preparedGrpcRequest, prepareRecordedGrpcCall, type PreparedGrpcCall, type RecordedGrpcCall } from "./grpc/call.js";
+export { GRPC_STATUS_NAMES, grpcStatusName, isServerFault, outcomeStatusOf, type GrpcStatusName } from "./grpc/status.js";

@@ -106,7 +106,7 @@ export class IntervalSink implements Sink {
     }
     if (outcome.ok) {
       counters.responses++;
-      const status = String(outcome.status);
+      const status = outcome.statusName ?? String(outcome.status);
       counters.statusCodes[status] = (counters.statusCodes[status] ?? 0) + 1;
       if (outcome.status >= 500) counters.errors++;
       counters.latency.record(latencyMicros);

@@ -2,6 +2,8 @@ import { REDACTED, REPLAY_MARKER_HEADER, SAFE_METHODS, type RecordedRequest } fr
 import { declaredEndpoints, matchesUnsafeAllowance } from "@parallax/scenario";
 import { endpointTemplate } from "@parallax/diff";
 import type { PreparedRequest } from "./target.js";
+import { prepareRecordedGrpcCall } from "./grpc/call.js";
+import type { ProtoRegistry } from "./grpc/protos.js";
 
 export interface PrepareOptions {
   readonly runId: string;
@@ -9,6 +11,14 @@ export interface PrepareOptions {
   readonly allowUnsafeProduction: readonly string[];
   /** Declared endpoint templates, tried before the automatic templating. */
   readonly endpoints?: readonly string[];
+  /** Needed when the recording holds gRPC calls, which it encodes. */
+  readonly protos?: ProtoRegistry;
+}
+
+/** Declared templates first (`compare.endpoints`), then the automatic one (`GET /users/{id}`). */
+export function endpointNamer(templates: readonly string[]): (method: string, pathAndQuery: string) => string {
+  const declared = declaredEndpoints(templates);
+  return (method, pathAndQuery) => declared(method, pathAndQuery) ?? endpointTemplate(method, pathAndQuery);
 }
 
 /**
@@ -17,18 +27,16 @@ export interface PrepareOptions {
  * A request production may not receive is held back from every target: sending it to the
  * candidate alone would leave nothing to compare it with.
  */
-/** Declared templates first (`compare.endpoints`), then the automatic one (`GET /users/{id}`). */
-export function endpointNamer(templates: readonly string[]): (method: string, pathAndQuery: string) => string {
-  const declared = declaredEndpoints(templates);
-  return (method, pathAndQuery) => declared(method, pathAndQuery) ?? endpointTemplate(method, pathAndQuery);
-}
-
 export function prepareRequests(recording: readonly RecordedRequest[], options: PrepareOptions): PreparedRequest[] {
   const name = endpointNamer(options.endpoints ?? []);
   return recording.map((recorded) => prepareRequest(recorded, options, name));
 }
 
 export function prepareRequest(recorded: RecordedRequest, options: PrepareOptions, name = endpointNamer(options.endpoints ?? [])): PreparedRequest {
+  if (recorded.protocol === "grpc") {
+    if (options.protos === undefined) throw new Error(`request ${recorded.index} is a gRPC call, but no protos were given to prepare it with`);
+    return prepareRecordedGrpcCall(recorded, options.protos, options);
+  }
   const headers: string[] = [];
   for (const [name, value] of recorded.headers) {
     // A redacted credential is not sent at all: "[REDACTED]" would only earn a 401 on both sides.

@@ -1,5 +1,6 @@
 import type { Outcome } from "@parallax/diff";
 import type { RecordedRequest, TargetName } from "@parallax/protocol";
+import type { PreparedGrpcCall } from "./grpc/call.js";
 
 /** A request built once before the run, in the shape every target sends. */
 export interface PreparedRequest {
@@ -17,9 +18,14 @@ export interface PreparedRequest {
   readonly heldBack: string | undefined;
   /** The recorded request (already redacted), kept for exemplars. */
   readonly source: RecordedRequest;
+  /**
+   * Set for a recorded gRPC call, encoded once before the run; `method`, `path`, `headers` and
+   * `body` then only describe it (POST to `/service/Method`, metadata as headers, the message's JSON).
+   */
+  readonly grpc?: PreparedGrpcCall;
 }
 
-/** Something a prepared request can be sent to; HTTP now, gRPC later. */
+/** Something a prepared request can be sent to: an HTTP or a gRPC endpoint. */
 export interface Target {
   readonly name: TargetName;
   /** Never rejects: transport failures and timeouts come back as `{ ok: false }`. */

@@ -12,6 +12,12 @@ export interface RecordedRequest {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** Raw body bytes, absent when the request had none. */
   readonly body?: Uint8Array;
+  /**
+   * Set for a recorded unary gRPC call. Then `method` is `POST`, `path` is `/service/Method` (the
+   * HTTP/2 path), `headers` are its metadata (`-bin` values base64) and `body` is the request
+   * message as UTF-8 proto3 JSON: the protos turn it into wire bytes when the run is prepared.
+   */
+  readonly protocol?: "grpc";
 }
 
 /** The value that replaces a redacted secret everywhere. */

@@ -13,11 +13,23 @@
  *   time         string, optional. ISO 8601 instant; offsets are measured from the first line that
  *                has one (negative ones clamp to 0). offsetMs wins when both are given; a line with
  *                neither keeps the previous line's offset (0 at the start).
- *   type         optional. "http" (the default) or "grpc"; gRPC lines are reserved and rejected
- *                for now.
- * Any other field is ignored. Example:
+ *   type         optional. "http" (the default) or "grpc".
+ *
+ * A "grpc" line is one unary gRPC call; instead of method, url, headers and body it has:
+ *
+ *   service      string, required. The fully-qualified service, e.g. "inference.GRPCInferenceService".
+ *   method       string, required. The method's name, e.g. "ModelInfer".
+ *   metadata     optional, like headers: {"name": "value"} or [["name", "value"], ...]; values of
+ *                "-bin" names are base64.
+ *   message      object, optional (default {}). The request message in proto3 JSON (field names
+ *                as in the proto or lowerCamelCase, 64-bit integers as strings, bytes as base64);
+ *                checked against the protos before the run.
+ *
+ * offsetMs and time work as for HTTP lines, and both kinds of line may be mixed in one file.
+ * Any other field is ignored. Examples:
  *
  *   {"offsetMs":0,"method":"POST","url":"/v2/models/m/infer","headers":[["content-type","application/json"]],"body":"{\"inputs\":[]}"}
+ *   {"offsetMs":5,"type":"grpc","service":"inference.GRPCInferenceService","method":"ModelInfer","message":{"model_name":"m"}}
  *
  * toJsonlLine writes exactly these fields (headers as pairs; body as utf8 when it is valid UTF-8,
  * else base64 with "bodyEncoding":"base64"), so parseJsonl(encodeJsonl(r)) gives r back.
@@ -30,6 +42,7 @@ import { decodeBase64, Ingest, type Candidate, type RawRequest } from "./normali
 
 /** One request as one JSON line, without the trailing newline. */
 export function toJsonlLine(request: RecordedRequest): string {
+  if (request.protocol === "grpc") return toGrpcLine(request);
   const line: Record<string, unknown> = {
     offsetMs: request.offsetMs,
     method: request.method,
@@ -46,6 +59,12 @@ export function toJsonlLine(request: RecordedRequest): string {
     }
   }
   return JSON.stringify(line);
+}
+
+function toGrpcLine(request: RecordedRequest): string {
+  const slash = request.path.lastIndexOf("/");
+  const message: unknown = request.body === undefined ? {} : JSON.parse(new TextDecoder().decode(request.body));
+  return JSON.stringify({ offsetMs: request.offsetMs, type: "grpc", service: request.path.slice(1, slash), method: request.path.slice(slash + 1), metadata: request.headers, message });
 }
 
 export function encodeJsonl(requests: Iterable<RecordedRequest>): Uint8Array {
@@ -107,31 +126,21 @@ export function lineCandidates(file: string, lineNumber: number, line: string): 
   const fields = value as Record<string, unknown>;
 
   const type = fields["type"];
-  if (type === "grpc") return [problem("gRPC lines are not supported yet")];
-  if (type !== undefined && type !== "http") return [problem(`unknown type ${JSON.stringify(type)} (expected "http")`)];
+  if (type !== undefined && type !== "http" && type !== "grpc") return [problem(`unknown type ${JSON.stringify(type)} (expected "http" or "grpc")`)];
 
   const issues: Issue[] = [];
   const fail = (message: string): void => {
     issues.push({ file, location: `${lineNumber}:1`, message });
   };
+  if (type === "grpc") return grpcCandidate(fields, lineNumber, fail, issues);
   const { method, url } = fields;
   if (method === undefined) fail("missing method");
   else if (typeof method !== "string") fail("method must be a string");
   if (url === undefined) fail("missing url");
   else if (typeof url !== "string") fail("url must be a string");
-  const headers = headerPairs(fields["headers"], fail);
+  const headers = headerPairs(fields["headers"], "headers", fail);
   const body = bodyBytes(fields["body"], fields["bodyEncoding"], fail);
-
-  let timing: { offsetMs: number } | { timeMs: number } | undefined;
-  const { offsetMs, time } = fields;
-  if (offsetMs !== undefined) {
-    if (typeof offsetMs === "number" && Number.isFinite(offsetMs) && offsetMs >= 0) timing = { offsetMs };
-    else fail("offsetMs must be a number >= 0");
-  } else if (time !== undefined) {
-    const timeMs = typeof time === "string" ? Date.parse(time) : Number.NaN;
-    if (Number.isNaN(timeMs)) fail("time must be an ISO 8601 date string");
-    else timing = { timeMs };
-  }
+  const timing = timingOf(fields, fail);
 
   if (issues.length > 0) return issues.map((issue) => ({ kind: "issue", issue }));
   const raw: RawRequest = {
@@ -144,21 +153,60 @@ export function lineCandidates(file: string, lineNumber: number, line: string): 
   return [{ kind: "request", location: `${lineNumber}:1`, raw }];
 }
 
-function headerPairs(headers: unknown, fail: (message: string) => void): Array<[string, string]> {
+/** The service and method become the HTTP/2 path; the message travels as JSON until the protos encode it. */
+function grpcCandidate(fields: Record<string, unknown>, lineNumber: number, fail: (message: string) => void, issues: Issue[]): Candidate[] {
+  const { service, method } = fields;
+  if (service === undefined) fail("missing service (the fully-qualified gRPC service, e.g. inference.GRPCInferenceService)");
+  else if (typeof service !== "string" || !SERVICE_NAME.test(service)) fail(`service must be a fully-qualified gRPC service name such as inference.GRPCInferenceService, got ${JSON.stringify(service)}`);
+  if (method === undefined) fail("missing method (the gRPC method's name, e.g. ModelInfer)");
+  else if (typeof method !== "string" || !METHOD_NAME.test(method)) fail(`method must be a gRPC method name such as ModelInfer, got ${JSON.stringify(method)}`);
+  const metadata = headerPairs(fields["metadata"], "metadata", fail);
+  const message = fields["message"] ?? {};
+  if (typeof message !== "object" || message === null || Array.isArray(message)) fail("message must be a JSON object (the request message in proto3 JSON)");
+  const timing = timingOf(fields, fail);
+  if (issues.length > 0) return issues.map((issue) => ({ kind: "issue", issue }));
+  const raw: RawRequest = {
+    method: "POST",
+    url: `/${(service as string).replace(/^\./, "")}/${method as string}`,
+    headers: metadata,
+    body: new TextEncoder().encode(JSON.stringify(message)),
+    protocol: "grpc",
+    ...timing,
+  };
+  return [{ kind: "request", location: `${lineNumber}:1`, raw }];
+}
+
+const SERVICE_NAME = /^\.?[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/;
+const METHOD_NAME = /^[A-Za-z_]\w*$/;
+
+function timingOf(fields: Record<string, unknown>, fail: (message: string) => void): { offsetMs: number } | { timeMs: number } | undefined {
+  const { offsetMs, time } = fields;
+  if (offsetMs !== undefined) {
+    if (typeof offsetMs === "number" && Number.isFinite(offsetMs) && offsetMs >= 0) return { offsetMs };
+    fail("offsetMs must be a number >= 0");
+  } else if (time !== undefined) {
+    const timeMs = typeof time === "string" ? Date.parse(time) : Number.NaN;
+    if (!Number.isNaN(timeMs)) return { timeMs };
+    fail("time must be an ISO 8601 date string");
+  }
+  return undefined;
+}
+
+function headerPairs(headers: unknown, field: string, fail: (message: string) => void): Array<[string, string]> {
   if (headers === undefined) return [];
   const pairs: Array<[string, string]> = [];
   if (Array.isArray(headers)) {
     headers.forEach((pair: unknown, i) => {
       if (Array.isArray(pair) && pair.length === 2 && typeof pair[0] === "string" && typeof pair[1] === "string") pairs.push([pair[0], pair[1]]);
-      else fail(`headers[${i}] must be a [name, value] pair of strings`);
+      else fail(`${field}[${i}] must be a [name, value] pair of strings`);
     });
   } else if (typeof headers === "object" && headers !== null) {
     for (const [name, value] of Object.entries(headers)) {
       if (typeof value === "string") pairs.push([name, value]);
-      else fail(`headers.${name} must be a string`);
+      else fail(`${field}.${name} must be a string`);
     }
   } else {
-    fail("headers must be an object or an array of [name, value] pairs");
+    fail(`${field} must be an object or an array of [name, value] pairs`);
   }
   return pairs;
 }

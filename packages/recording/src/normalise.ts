@@ -14,6 +14,8 @@ export interface RawRequest {
   readonly timeMs?: number;
   /** Offset from the start of the recording, when the format states it directly. */
   readonly offsetMs?: number;
+  /** A gRPC call: `url` is `/service/Method`, `headers` its metadata, `body` its message as JSON. */
+  readonly protocol?: "grpc";
 }
 
 /** What a format reader yields, in recording order: a request (with where it is, for issues) or a problem. */
@@ -22,6 +24,12 @@ export type Candidate =
   | { readonly kind: "issue"; readonly issue: Issue };
 
 export type RequestParts = Omit<RecordedRequest, "index" | "offsetMs">;
+
+/**
+ * A check the recording's format cannot make on its own (a gRPC message against the protos): a
+ * problem to report at the request's line, or undefined. It sees the request already redacted.
+ */
+export type RequestValidator = (request: RequestParts) => string | undefined;
 
 /** Headers the engine sets itself or that only mean something on the recorded connection. */
 const DROPPED_HEADERS: ReadonlySet<string> = new Set([
@@ -55,6 +63,11 @@ export function normalise(raw: RawRequest, redaction: Redaction): RequestParts |
     kept.push([lower, value]);
   }
 
+  if (raw.protocol === "grpc") {
+    // The message is JSON whatever the metadata says: its secrets are redacted like a JSON body's.
+    const body = raw.body === undefined ? undefined : redactJsonBody(raw.body, redaction);
+    return { method: raw.method, path, headers: redactHeaders(kept, redaction), protocol: "grpc", ...(body === undefined ? {} : { body }) };
+  }
   let body = raw.body !== undefined && raw.body.length > 0 ? raw.body : undefined;
   const contentType = kept.find(([name]) => name === "content-type")?.[1];
   if (body !== undefined && contentType === undefined && raw.mimeType) kept.push(["content-type", raw.mimeType]);
@@ -180,11 +193,13 @@ export class Ingest {
   readonly issues: Issue[] = [];
   readonly #file: string;
   readonly #redaction: Redaction;
+  readonly #validate: RequestValidator | undefined;
   readonly #sequencer = new Sequencer();
 
-  constructor(file: string, redaction: Redaction) {
+  constructor(file: string, redaction: Redaction, validate?: RequestValidator) {
     this.#file = file;
     this.#redaction = redaction;
+    this.#validate = validate;
   }
 
   get full(): boolean {
@@ -198,11 +213,12 @@ export class Ingest {
       return undefined;
     }
     const parts = normalise(candidate.raw, this.#redaction);
-    if ("problem" in parts) {
-      this.#add({ file: this.#file, location: candidate.location, message: parts.problem });
+    const problem = "problem" in parts ? parts.problem : this.#validate?.(parts);
+    if (problem !== undefined) {
+      this.#add({ file: this.#file, location: candidate.location, message: problem });
       return undefined;
     }
-    if (this.issues.length > 0) return undefined;
+    if (this.issues.length > 0 || "problem" in parts) return undefined;
     return { ...this.#sequencer.next(candidate.raw), ...parts };
   }
 

@@ -4,12 +4,14 @@ import { detectFormat, type TrafficFormat } from "./detect.js";
 import { checkReadable } from "./files.js";
 import { readHar } from "./har.js";
 import { readJsonl } from "./jsonl.js";
-import { Ingest, type Candidate } from "./normalise.js";
+import { Ingest, type Candidate, type RequestValidator } from "./normalise.js";
 import { compileRedaction, type Redaction, type RedactionOptions } from "./redact.js";
 
 export interface ReadOptions {
   readonly format?: TrafficFormat | "auto";
   readonly redact?: RedactionOptions;
+  /** Checks each request beyond its format (e.g. gRPC calls against the protos); problems are reported at the request's line. */
+  readonly validate?: RequestValidator;
 }
 
 /** Each format streams candidates from a file; normalisation, redaction and sequencing are shared. */
@@ -21,14 +23,14 @@ const READERS: Readonly<Record<TrafficFormat, (file: string) => AsyncIterable<Ca
 /** Streams requests from a file; index and offsetMs are assigned in order. Requests stop at the first problem; reading goes on to collect up to 20, then one InvalidInputError is thrown. */
 export async function* readRecording(file: string, options: ReadOptions = {}): AsyncGenerator<RecordedRequest> {
   const format = await resolveFormat(file, options);
-  yield* readFormat(file, format, compileRedaction(options.redact));
+  yield* readFormat(file, format, compileRedaction(options.redact), options.validate);
 }
 
 /** The whole recording in memory; an empty recording is an error too. */
 export async function loadRecording(file: string, options: ReadOptions = {}): Promise<{ requests: RecordedRequest[]; format: TrafficFormat }> {
   const format = await resolveFormat(file, options);
   const requests: RecordedRequest[] = [];
-  for await (const request of readFormat(file, format, compileRedaction(options.redact))) requests.push(request);
+  for await (const request of readFormat(file, format, compileRedaction(options.redact), options.validate)) requests.push(request);
   if (requests.length === 0) throw new InvalidInputError([{ file, message: "the recording holds no requests" }]);
   return { requests, format };
 }
@@ -39,8 +41,8 @@ async function resolveFormat(file: string, options: ReadOptions): Promise<Traffi
   return options.format === undefined || options.format === "auto" ? detectFormat(file) : options.format;
 }
 
-async function* readFormat(file: string, format: TrafficFormat, redaction: Redaction): AsyncGenerator<RecordedRequest> {
-  const ingest = new Ingest(file, redaction);
+async function* readFormat(file: string, format: TrafficFormat, redaction: Redaction, validate?: RequestValidator): AsyncGenerator<RecordedRequest> {
+  const ingest = new Ingest(file, redaction, validate);
   for await (const candidate of READERS[format](file)) {
     const request = ingest.accept(candidate);
     if (request !== undefined) yield request;

@@ -100,9 +100,62 @@ describe("Parallax JSONL", () => {
     assert.deepEqual(issuesOfText('{"authorization":SECRET-X}'), [{ file: "rec.jsonl", location: "1:1", message: "invalid JSON: unexpected token 'S'" }]);
   });
 
-  it("rejects gRPC lines for now", () => {
-    const text = '{"method":"GET","url":"/"}\n\n{"type":"grpc","service":"inference.GRPCInferenceService","method":"ModelInfer"}\n';
-    assert.deepEqual(issuesOfText(text), [{ file: "rec.jsonl", location: "3:1", message: "gRPC lines are not supported yet" }]);
+  it("reads gRPC lines beside HTTP ones: service and method as the path, metadata as headers, the message as JSON", () => {
+    const text = [
+      '{"method":"GET","url":"/health","offsetMs":0}',
+      '{"type":"grpc","service":"inference.GRPCInferenceService","method":"ModelInfer","metadata":{"X-Model":"m","trace-bin":"AAE="},"message":{"model_name":"m","inputs":[{"shape":["1"]}]},"offsetMs":5}',
+      '{"type":"grpc","service":".pkg.Svc","method":"Get","metadata":[["a","1"],["a","2"]],"offsetMs":9}',
+    ].join("\n");
+    const [http, infer, get] = parseJsonl(text, "rec.jsonl");
+    assert.equal(http?.protocol, undefined);
+    assert.deepEqual({ ...infer, body: new TextDecoder().decode(infer?.body) }, {
+      index: 1,
+      offsetMs: 5,
+      method: "POST",
+      path: "/inference.GRPCInferenceService/ModelInfer",
+      headers: [
+        ["x-model", "m"],
+        ["trace-bin", "AAE="],
+      ],
+      protocol: "grpc",
+      body: '{"model_name":"m","inputs":[{"shape":["1"]}]}',
+    });
+    // A leading dot (a fully-qualified name as protoc writes it) is dropped; no message is the empty message.
+    assert.equal(get?.path, "/pkg.Svc/Get");
+    assert.equal(new TextDecoder().decode(get?.body), "{}");
+    assert.deepEqual(get?.headers, [
+      ["a", "1"],
+      ["a", "2"],
+    ]);
+  });
+
+  it("redacts credentials in gRPC metadata and secret-named fields of the message at ingest", () => {
+    const text = '{"type":"grpc","service":"a.B","method":"C","metadata":{"authorization":"Bearer S3CRET","x-api-key":"K3Y"},"message":{"user":{"password":"hunter2","name":"n"}}}';
+    const [call] = parseJsonl(text, "rec.jsonl");
+    assert.deepEqual(call?.headers, [
+      ["authorization", REDACTED],
+      ["x-api-key", REDACTED],
+    ]);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(call?.body)), { user: { password: REDACTED, name: "n" } });
+    assert.ok(!toJsonlLine(call as RecordedRequest).includes("S3CRET"));
+  });
+
+  it("writes gRPC calls back as gRPC lines that read back the same", () => {
+    const text = '{"type":"grpc","service":"a.B","method":"C","metadata":{"k":"v"},"message":{"n":"12345678901234567890","f":[1.5]},"offsetMs":3}';
+    const calls = parseJsonl(text, "rec.jsonl");
+    const line = toJsonlLine(calls[0] as RecordedRequest);
+    assert.deepEqual(JSON.parse(line), { offsetMs: 3, type: "grpc", service: "a.B", method: "C", metadata: [["k", "v"]], message: { n: "12345678901234567890", f: [1.5] } });
+    assert.deepEqual(parseJsonl(new TextDecoder().decode(encodeJsonl(calls)), "again.jsonl"), calls);
+  });
+
+  it("names what is wrong with a gRPC line", () => {
+    const problems = (line: string) => issuesOfText(line).map((i) => (i as { message: string }).message);
+    assert.deepEqual(problems('{"type":"grpc","method":"C"}'), ["missing service (the fully-qualified gRPC service, e.g. inference.GRPCInferenceService)"]);
+    assert.deepEqual(problems('{"type":"grpc","service":"a/B","method":"C"}'), ['service must be a fully-qualified gRPC service name such as inference.GRPCInferenceService, got "a/B"']);
+    assert.deepEqual(problems('{"type":"grpc","service":"a.B"}'), ["missing method (the gRPC method's name, e.g. ModelInfer)"]);
+    assert.deepEqual(problems('{"type":"grpc","service":"a.B","method":"C","message":[1]}'), ["message must be a JSON object (the request message in proto3 JSON)"]);
+    assert.deepEqual(problems('{"type":"grpc","service":"a.B","method":"C","metadata":{"k":1}}'), ["metadata.k must be a string"]);
+    assert.deepEqual(problems('{"type":"websocket"}'), ['unknown type "websocket" (expected "http" or "grpc")']);
   });
 
   it("names missing and mistyped fields", () => {

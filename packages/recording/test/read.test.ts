@@ -17,6 +17,24 @@ describe("readRecording and loadRecording", () => {
     assert.deepEqual(await issuesOf(loadRecording(file, { format: "har" })), [{ file, location: "3:1", message: "malformed JSON (unexpected characters)" }]);
   });
 
+  it("report what a validator finds at the request's line, after redaction", async () => {
+    const file = join(dir(), "calls.jsonl");
+    await writeFile(
+      file,
+      ['{"method":"GET","url":"/a"}', "", '{"type":"grpc","service":"a.B","method":"Gone","metadata":{"authorization":"Bearer T0K"}}', '{"type":"grpc","service":"a.B","method":"Gone"}'].join("\n"),
+    );
+    const seen: string[] = [];
+    const validate = (request: { path: string; headers: ReadonlyArray<readonly [string, string]> }) => {
+      seen.push(JSON.stringify(request.headers));
+      return request.path.endsWith("/Gone") ? `unknown method ${request.path.slice(1)}` : undefined;
+    };
+    assert.deepEqual(await issuesOf(loadRecording(file, { validate })), [
+      { file, location: "3:1", message: "unknown method a.B/Gone" },
+      { file, location: "4:1", message: "unknown method a.B/Gone" },
+    ]);
+    assert.ok(!seen.join().includes("T0K"), "the validator sees requests already redacted");
+  });
+
   it("report a missing file", async () => {
     const file = join(dir(), "rec.har");
     assert.deepEqual(await issuesOf(loadRecording(file)), [{ file, message: "file not found" }]);

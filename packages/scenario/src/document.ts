@@ -6,7 +6,8 @@ import type { Scenario, ScopedExpression, TargetSpec } from "./types.js";
 /**
  * Every default spelled out, durations as strings, paths absolute. Give it back as
  * `resolveScenario({ overrides: document, env, cwd })` (overrides are not interpolated, so a
- * literal `${` in a header survives) to get the same Scenario, without `file`.
+ * literal `${` in a header survives) to get the same Scenario, without `file` and `grpc`: agents
+ * get the protos resolved, in the bundle, never as files to read.
  */
 export function toScenarioDocument(s: Scenario): object {
   const model = loadModel(s.load.model);
@@ -45,5 +46,11 @@ function scoped(t: ScopedExpression): string | object {
 
 /** Header values that came from `${VAR}` travel as their templates, never as the secret they hold. */
 function target(t: TargetSpec): object {
-  return { url: t.url, timeout: formatDuration(t.timeoutMs), headers: { ...t.headers, ...t.headerTemplates } };
+  return {
+    url: t.url,
+    ...(t.grpcUrl === undefined || t.grpcUrl === t.url ? {} : { grpcUrl: t.grpcUrl }),
+    ...(t.tls === undefined ? {} : { tls: { ...t.tls } }),
+    timeout: formatDuration(t.timeoutMs),
+    headers: { ...t.headers, ...t.headerTemplates },
+  };
 }

@@ -11,10 +11,14 @@ interface CompiledTemplate {
 /** `{name}` stands for any text within one path segment; everything else is literal. */
 const PLACEHOLDER = /\{[^{}/]*\}/g;
 
+/** A gRPC call's endpoint is its method, `service/Method`, as is: it has nothing to template. */
+const GRPC_ENDPOINT = /^[A-Za-z_][\w.]*\/[A-Za-z_]\w*$/;
+
 /** What is wrong with a template, or undefined when it is usable. */
 export function endpointTemplateProblem(template: string): string | undefined {
+  if (GRPC_ENDPOINT.test(template.trim())) return undefined;
   const { path } = split(template);
-  if (!path.startsWith("/")) return `expected "[METHOD ]/path" with {name} placeholders, e.g. "POST /v1/models/{model}:predict", got ${JSON.stringify(template)}`;
+  if (!path.startsWith("/")) return `expected "[METHOD ]/path" with {name} placeholders, e.g. "POST /v1/models/{model}:predict", or a gRPC "service/Method", got ${JSON.stringify(template)}`;
   if (/[{}]/.test(path.replace(PLACEHOLDER, ""))) return `unbalanced { } in ${JSON.stringify(template)}`;
   return undefined;
 }

@@ -3,8 +3,8 @@ export { resolveScenario } from "./resolve.js";
 export { DURATION_PATTERN, formatDuration, parseDuration } from "./duration.js";
 export { LEGACY_THRESHOLDS, scenarioJsonSchema } from "./schema.js";
 export { toScenarioDocument } from "./document.js";
-export { matchesUnsafeAllowance } from "./unsafe.js";
-export { TARGET_SCHEMES, type TargetScheme } from "./schemes.js";
+export { matchesGrpcAllowance, matchesUnsafeAllowance } from "./unsafe.js";
+export { TARGET_SCHEMES, targetProtocol, type TargetScheme } from "./schemes.js";
 export {
   DEFAULT_RATE,
   LOAD_MODELS,

@@ -57,19 +57,32 @@ export async function resolveScenario(options: ResolveOptions): Promise<Scenario
   const doc = parsed.data;
   const unmeasurable = rulesWithoutData(doc, place);
   if (unmeasurable.length > 0) throw new InvalidInputError(inFileOrder(unmeasurable));
-  const trafficBase =
-    absoluteFile === undefined || fromOverride(overrides, ["traffic", "file"]) ? options.cwd : dirname(absoluteFile);
+  // Paths in the file are relative to it, paths given as flags to the working directory.
+  const baseOf = (path: Path): string => (absoluteFile === undefined || fromOverride(overrides, path) ? options.cwd : dirname(absoluteFile));
+  const trafficBase = baseOf(["traffic", "file"]);
+  const withPaths = (spec: TargetSpec, role: string): TargetSpec => {
+    if (spec.tls === undefined) return spec;
+    const base = baseOf(["targets", role, "tls"]);
+    const tls = { ...spec.tls };
+    for (const key of ["ca", "cert", "key"] as const) if (tls[key] !== undefined) tls[key] = resolve(base, tls[key]);
+    return { ...spec, tls };
+  };
   const scoped = [...doc.thresholds, ...doc.abort].flatMap((t) => (t.endpoint === undefined ? [] : [t.endpoint]));
   const ruleEndpoints = doc.compare.rules.flatMap((r) => (r.endpoint === undefined ? [] : [r.endpoint]));
   return {
     name: doc.name ?? (options.file === undefined ? DEFAULTS.name : basename(options.file, extname(options.file))),
     ...(absoluteFile === undefined ? {} : { file: absoluteFile }),
     targets: {
-      production: withTemplates(doc.targets.production, headerTemplates.get("production"), overrides, "production"),
-      candidate: withTemplates(doc.targets.candidate, headerTemplates.get("candidate"), overrides, "candidate"),
-      ...(doc.targets.secondary === undefined ? {} : { secondary: withTemplates(doc.targets.secondary, headerTemplates.get("secondary"), overrides, "secondary") }),
+      production: withPaths(withTemplates(doc.targets.production, headerTemplates.get("production"), overrides, "production"), "production"),
+      candidate: withPaths(withTemplates(doc.targets.candidate, headerTemplates.get("candidate"), overrides, "candidate"), "candidate"),
+      ...(doc.targets.secondary === undefined ? {} : { secondary: withPaths(withTemplates(doc.targets.secondary, headerTemplates.get("secondary"), overrides, "secondary"), "secondary") }),
     },
     traffic: { file: resolve(trafficBase, doc.traffic.file), format: doc.traffic.format, redact: doc.traffic.redact },
+    grpc: {
+      protos: doc.grpc.protos,
+      importPaths: doc.grpc.importPaths.map((dir) => resolve(baseOf(["grpc", "importPaths"]), dir)),
+      baseDir: baseOf(["grpc", "protos"]),
+    },
     load,
     compare: {
       ...doc.compare,

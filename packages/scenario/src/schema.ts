@@ -6,7 +6,7 @@ import { parseExpression } from "./expressions.js";
 import { describeValue, duration, positiveDuration } from "./fields.js";
 import { ignorePathProblem } from "./jsonpath.js";
 import { LOAD_MODELS } from "./load-models/index.js";
-import { targetUrlProblem } from "./schemes.js";
+import { targetProtocol, targetUrlProblem } from "./schemes.js";
 import { unsafeRuleProblem } from "./unsafe.js";
 
 /** Values a scenario gets for what it leaves out. */
@@ -32,8 +32,28 @@ const headerValue = z.union([z.string(), z.number(), z.boolean()], {
   error: (iss) => `expected a header value (a string), got ${describeValue(iss.input)}`,
 });
 
+const grpcUrl = url.superRefine((text, ctx) => {
+  if (targetProtocol(text) === "http") ctx.addIssue({ code: "custom", message: `expected a grpc:// or grpcs:// URL, got ${JSON.stringify(text)}` });
+});
+
+const pemFile = (what: string) => z.string().min(1, { error: `must not be empty (${what})` });
+
 const targetObject = z.strictObject({
-  url: url.describe("Base URL: http:// or https://, e.g. http://127.0.0.1:8080. Request paths are appended to it."),
+  url: url.describe(
+    "Base URL: http:// or https:// (request paths are appended to it), or grpc://host:port / grpcs://host:port for gRPC calls, e.g. http://127.0.0.1:8080.",
+  ),
+  grpcUrl: grpcUrl
+    .optional()
+    .describe("For a recording that mixes HTTP and gRPC lines: where this target takes gRPC calls (grpc:// or grpcs://), when url is its HTTP address."),
+  tls: z
+    .strictObject({
+      ca: pemFile("a PEM file").optional().describe("PEM file of the roots to trust instead of the system's."),
+      cert: pemFile("a PEM file").optional().describe("PEM client certificate, for mutual TLS (with key)."),
+      key: pemFile("a PEM file").optional().describe("PEM private key of cert."),
+      serverName: z.string().min(1).optional().describe("Name the server's certificate must carry, when it is not the URL's host."),
+    })
+    .optional()
+    .describe("TLS of grpcs:// targets. Files are relative to the scenario file, and each agent reads them from its own disk (a key never travels over NATS)."),
   timeout: positiveDuration("e.g. 10s")
     .prefault(DEFAULTS.timeout)
     .describe("Per-request timeout, e.g. 10s; a request past it counts as a timeout error."),
@@ -45,8 +65,17 @@ const targetObject = z.strictObject({
 
 export interface TargetDocument {
   readonly url: string;
+  readonly grpcUrl?: string;
+  readonly tls?: TargetTlsDocument;
   readonly timeoutMs: number;
   readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface TargetTlsDocument {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly serverName?: string;
 }
 
 function target(role: string): z.ZodType<TargetDocument, unknown> {
@@ -56,9 +85,11 @@ function target(role: string): z.ZodType<TargetDocument, unknown> {
     })
     .transform((t) => {
       const full = typeof t === "string" ? targetObject.parse({ url: t }) : t;
-      return { url: full.url, timeoutMs: full.timeout, headers: stringHeaders(full.headers) };
+      const grpc = full.grpcUrl ?? (targetProtocol(full.url) === "grpc" ? full.url : undefined);
+      const tls = full.tls === undefined ? undefined : (Object.fromEntries(Object.entries(full.tls).filter(([, v]) => v !== undefined)) as TargetTlsDocument);
+      return { url: full.url, ...(grpc === undefined ? {} : { grpcUrl: grpc }), ...(tls === undefined ? {} : { tls }), timeoutMs: full.timeout, headers: stringHeaders(full.headers) };
     })
-    .describe(`The ${role}: a URL, or { url, timeout, headers }.`);
+    .describe(`The ${role}: a URL, or { url, grpcUrl, tls, timeout, headers }.`);
 }
 
 function stringHeaders(headers: Record<string, string | number | boolean>): Record<string, string> {
@@ -171,7 +202,7 @@ const compare = z
       .array(checked(unsafeRuleProblem))
       .prefault([])
       .describe(
-        'Routes with unsafe methods production may receive: "METHOD /path-glob" (* within a segment, ** across segments; METHOD may be *). e.g. ["POST /v1/models/*:predict"]',
+        'Routes with unsafe methods production may receive: "METHOD /path-glob" (* within a segment, ** across segments; METHOD may be *), or gRPC methods without a safe idempotency_level as "service/method" globs. e.g. ["POST /v1/models/*:predict", "inference.GRPCInferenceService/ModelInfer"]',
       ),
     noise: z
       .strictObject({
@@ -312,6 +343,19 @@ function documentSchema(load: z.ZodType) {
         })
         .describe("The endpoints compared."),
       traffic,
+      grpc: z
+        .strictObject({
+          protos: z
+            .array(z.string().min(1, { error: "must not be empty (a .proto file)" }))
+            .prefault([])
+            .describe("The .proto files that define the services the recording calls, relative to the scenario file. None: the production target's server reflection is asked."),
+          importPaths: z
+            .array(z.string().min(1, { error: "must not be empty (a directory)" }))
+            .prefault([])
+            .describe("Directories import statements and relative proto files are looked up in, in order (like protoc's -I), relative to the scenario file."),
+        })
+        .prefault({})
+        .describe("Where the gRPC schema comes from, for recordings with gRPC calls."),
       load: load.optional(),
       compare,
       thresholds,

@@ -1,7 +1,12 @@
 import type { LoadSpec } from "./load-models/index.js";
 
 export interface TargetSpec {
+  /** As given: http(s):// or grpc(s)://. */
   readonly url: string;
+  /** Where gRPC calls go: `url` when it is grpc(s)://, else the target's `grpcUrl`; absent for an HTTP-only target. */
+  readonly grpcUrl?: string;
+  /** For grpcs://; file paths absolute (each agent reads them from its own disk). */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly serverName?: string };
   readonly timeoutMs: number;
   /** Names lower-cased. */
   readonly headers: Readonly<Record<string, string>>;
@@ -24,6 +29,12 @@ export interface Scenario {
     /** Extra names on top of the built-in ones; header names lower-cased. */
     readonly redact: { readonly headers: readonly string[]; readonly query: readonly string[] };
   };
+  /**
+   * Where the gRPC schema comes from; no protos means the production target's server reflection.
+   * `protos` as written: like protoc, each is looked up in `importPaths` (absolute), then in `baseDir`
+   * (the scenario file's directory, or the working directory for `--proto`).
+   */
+  readonly grpc: { readonly protos: readonly string[]; readonly importPaths: readonly string[]; readonly baseDir: string };
   readonly load: LoadSpec;
   readonly compare: {
     readonly ignore: readonly string[];

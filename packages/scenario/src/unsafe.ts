@@ -1,14 +1,32 @@
 // Which non-safe requests production may receive: rules `METHOD /path-glob` from
-// `compare.allowUnsafeProduction` (design §7).
+// `compare.allowUnsafeProduction` (design §7), and `service/method` globs for gRPC calls.
 
 const RULE = /^(\*|[A-Za-z]+) (\/\S*)$/;
+// `inference.GRPCInferenceService/ModelInfer`, `inference.*/ModelInfer`: no spaces, no leading slash.
+const GRPC_RULE = /^[A-Za-z_*][\w.*]*\/[\w*]+$/;
 const compiled = new Map<string, { readonly method: string; readonly path: RegExp } | null>();
+const compiledGrpc = new Map<string, RegExp | null>();
 
 /** Why `rule` is not a valid allowance, or `undefined` when it is. */
 export function unsafeRuleProblem(rule: string): string | undefined {
-  return RULE.test(rule)
+  return RULE.test(rule) || GRPC_RULE.test(rule)
     ? undefined
-    : `invalid rule ${JSON.stringify(rule)} (use METHOD /path, e.g. "POST /v1/models/*:predict"; * matches within a segment, ** across segments)`;
+    : `invalid rule ${JSON.stringify(rule)} (use METHOD /path, e.g. "POST /v1/models/*:predict", or service/method for gRPC, e.g. "inference.GRPCInferenceService/*"; * matches within a segment, ** across segments)`;
+}
+
+/**
+ * True when some rule allows the gRPC method `service/method` to reach production. `*` matches
+ * within the service or the method (`inference.*` does not reach into `inference.v2.X`), `**` anything.
+ */
+export function matchesGrpcAllowance(rules: readonly string[], name: string): boolean {
+  return rules.some((text) => {
+    let rule = compiledGrpc.get(text);
+    if (rule === undefined) {
+      rule = GRPC_RULE.test(text) ? new RegExp(`^${text.replace(/\*\*|[*.]/g, (m) => (m === "**" ? ".*" : m === "*" ? "[^/.]*" : "\\."))}$`) : null;
+      compiledGrpc.set(text, rule);
+    }
+    return rule !== null && rule.test(name);
+  });
 }
 
 /** True when some rule allows `method path` (path without its query string) to reach production. */

@@ -26,8 +26,10 @@ async function shipped(s: Scenario, env: Record<string, string> = {}): Promise<S
 }
 
 /** The scenario as the coordinator resolved it, minus what only the coordinator has (file, header templates). */
+/** What an agent gets back: no file, and no proto files (the protos travel resolved in the bundle). */
 function withoutFile(s: Scenario): Omit<Scenario, "file"> {
   const { file: _file, ...rest } = s;
+  rest.grpc = { protos: [], importPaths: [], baseDir: "/" };
   const targets = Object.fromEntries(Object.entries(rest.targets).map(([role, t]) => [role, t && { url: t.url, timeoutMs: t.timeoutMs, headers: t.headers }]));
   return { ...rest, targets: targets as unknown as Scenario["targets"] };
 }

@@ -51,6 +51,7 @@ describe("resolveScenario: a valid file", () => {
         candidate: { url: "http://127.0.0.1:8082", timeoutMs: 10_000, headers: {} },
       },
       traffic: { file: join(dir, "recording.jsonl"), format: "auto", redact: { headers: [], query: [] } },
+      grpc: { protos: [], importPaths: [], baseDir: dir },
       load: { model: "constant", rate: 100 },
       compare: {
         ignore: [],
@@ -109,6 +110,7 @@ thresholds:
         secondary: { url: "http://127.0.0.1:8083", timeoutMs: 10_000, headers: {} },
       },
       traffic: { file: join(dir, "traffic/recording.har"), format: "har", redact: { headers: ["x-secret"], query: ["session"] } },
+      grpc: { protos: [], importPaths: [], baseDir: join(dir, "sub") },
       load: { model: "constant", rate: 500, durationMs: 5_400_000 },
       compare: {
         ignore: ["$.model_version", "$.predictions[*].id", "$['a b'][0]"],
@@ -212,8 +214,8 @@ traffic: { file: r.jsonl }
 traffic: { file: r.jsonl }
 `;
     assert.deepEqual(await issues(load("url.yaml", text)), [
-      'url.yaml:2:22: targets.production.url: unsupported scheme "ftp:" (use http:// or https://)',
-      'url.yaml:3:14: targets.candidate.url: unsupported scheme "ftp:" (use http:// or https://)',
+      'url.yaml:2:22: targets.production.url: unsupported scheme "ftp:" (use http://, https://, grpc:// or grpcs://)',
+      'url.yaml:3:14: targets.candidate.url: unsupported scheme "ftp:" (use http://, https://, grpc:// or grpcs://)',
       'url.yaml:4:14: targets.secondary.url: invalid URL "not a url" (use e.g. http://127.0.0.1:8080)',
     ]);
   });
@@ -288,12 +290,12 @@ thresholds:
 `;
     assert.deepEqual(await issues(load("many.yaml", text)), [
       'many.yaml:3:45: targets.production.timout: unknown key "timout" (did you mean "timeout"?)',
-      'many.yaml:4:14: targets.candidate.url: unsupported scheme "ftp:" (use http:// or https://)',
+      'many.yaml:4:14: targets.candidate.url: unsupported scheme "ftp:" (use http://, https://, grpc:// or grpcs://)',
       'many.yaml:7:11: traffic.format: expected one of auto, har, jsonl, got "xml"',
       "many.yaml:9:9: load.rate: must be > 0 (requests per second), got -1",
       'many.yaml:10:13: load.duration: invalid duration "soon" (use e.g. 500ms, 10s, 2m)',
       'many.yaml:12:20: compare.ignore[1]: invalid JSONPath "oops": it must start with "$" (use e.g. "$.model_version" or "$.predictions[*].id")',
-      'many.yaml:13:27: compare.allowUnsafeProduction[0]: invalid rule "POST" (use METHOD /path, e.g. "POST /v1/models/*:predict"; * matches within a segment, ** across segments)',
+      'many.yaml:13:27: compare.allowUnsafeProduction[0]: invalid rule "POST" (use METHOD /path, e.g. "POST /v1/models/*:predict", or service/method for gRPC, e.g. "inference.GRPCInferenceService/*"; * matches within a segment, ** across segments)',
       "many.yaml:15:16: thresholds.maxDiffRate: must be between 0 and 1 (a share of compared pairs), got 2",
     ]);
   });
@@ -428,7 +430,7 @@ compare: { ignore: ["$.a", "$.b"], exemplars: 7 }
     });
     assert.deepEqual(await issues(run), [
       "flags.yaml:7:23: compare.exemplars: must be >= 0, got -1",
-      '--candidate: targets.candidate.url: unsupported scheme "gopher:" (use http:// or https://)',
+      '--candidate: targets.candidate.url: unsupported scheme "gopher:" (use http://, https://, grpc:// or grpcs://)',
       "thresholds.maxErrorRate: must be between 0 and 1 (a share of candidate requests), got 3",
       "--rate: load.rate: must be > 0 (requests per second), got -3",
       '--duration: load.duration: invalid duration "2 minutes" (use e.g. 500ms, 10s, 2m)',

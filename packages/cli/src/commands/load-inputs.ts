@@ -1,23 +1,31 @@
+import { grpcCallProblem, type ProtoRegistry } from "@parallax/engine";
 import { loadRecording, type TrafficFormat } from "@parallax/recording";
 import type { RecordedRequest } from "@parallax/protocol";
 import { InvalidInputError } from "@parallax/protocol";
 import { parseDuration, resolveScenario, type Scenario } from "@parallax/scenario";
 import { flagsToOverrides, type RunFlags } from "../flags.js";
 import type { Io } from "../io.js";
+import { checkProtocols, resolveProtos } from "./grpc-inputs.js";
 
 export interface Inputs {
   readonly scenario: Scenario;
   readonly recording: { readonly requests: RecordedRequest[]; readonly format: TrafficFormat; readonly file: string };
+  /** The gRPC schema, when a target takes gRPC calls or protos were given. */
+  readonly protos?: ProtoRegistry;
 }
 
-/** Scenario (file and flags) and recording, validated; bad input throws one InvalidInputError listing every problem. */
+/** Scenario (file and flags), protos and recording, validated; bad input throws one InvalidInputError listing every problem. */
 export async function loadInputs(file: string | undefined, flags: RunFlags, io: Io): Promise<Inputs> {
   const { overrides, sources } = flagsToOverrides(flags);
   const resolved = await resolveScenario({ ...(file === undefined ? {} : { file }), overrides, overrideSources: sources, env: io.env, cwd: io.cwd });
   const scenario = flags.timeout === undefined ? resolved : withTimeout(resolved, flags.timeout);
+  const protos = await resolveProtos(scenario);
   const format = scenario.traffic.format;
-  const { requests, format: detected } = await loadRecording(scenario.traffic.file, { format, redact: scenario.traffic.redact });
-  return { scenario, recording: { requests, format: detected, file: scenario.traffic.file } };
+  // Each gRPC call is checked against the protos as it is read, so a problem names its line.
+  const validate = protos === undefined ? undefined : (request: Pick<RecordedRequest, "protocol" | "path" | "headers" | "body">) => (request.protocol === "grpc" ? grpcCallProblem(request, protos) : undefined);
+  const { requests, format: detected } = await loadRecording(scenario.traffic.file, { format, redact: scenario.traffic.redact, ...(validate ? { validate } : {}) });
+  checkProtocols(scenario, requests);
+  return { scenario, recording: { requests, format: detected, file: scenario.traffic.file }, ...(protos ? { protos } : {}) };
 }
 
 /** `--timeout` applies to every target, wherever it was defined (file or flag). */

@@ -30,7 +30,7 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
   if (!/^[A-Za-z0-9_-]+$/.test(runId)) throw new InvalidInputError([{ location: "--run-id", message: `"${runId}" may contain only letters, digits, "-" and "_"` }]);
   const out = options.out === undefined ? undefined : resolve(io.cwd, options.out);
   if (out !== undefined) await checkOutDir(out);
-  const { scenario, recording } = await loadInputs(file, options, io);
+  const { scenario, recording, protos } = await loadInputs(file, options, io);
 
   const agentsTimeoutMs = parseDuration(options.agentsTimeout);
   if (agentsTimeoutMs === undefined || agentsTimeoutMs <= 0) throw new InvalidInputError([{ location: "--agents-timeout", message: `invalid duration "${options.agentsTimeout}" (use e.g. 30s)` }]);
@@ -42,6 +42,7 @@ export async function runCommand(file: string | undefined, options: RunOptions, 
     runId,
     scenario,
     recording,
+    ...(protos === undefined ? {} : { protos: protos.toJSON() }),
     agents,
     signal,
     version: VERSION,

@@ -1,17 +1,11 @@
-// How a recorded gRPC call travels in a `PreparedRequest`, built once before the run.
-//
-// Proposed extension of `PreparedRequest` in target.ts (not edited here; `GrpcPreparedRequest`
-// stands in for it until then):
-//
-//   /** Set for a recorded gRPC call; `method`, `path`, `headers` and `body` then only describe it for exemplars. */
-//   readonly grpc?: PreparedGrpcCall;
-//
-// Only the proto3 JSON → wire conversion needs the protos, so it happens here, once per recorded
-// call; a target sends the bytes as they are and never sees the request's JSON.
+// How a recorded gRPC call travels in a `PreparedRequest`, built once before the run: only the
+// proto3 JSON → wire conversion needs the protos, so it happens here, once per recorded call; a
+// target sends the bytes as they are and never sees the request's JSON.
 
 import { REDACTED, REPLAY_MARKER_HEADER, InvalidInputError, type RecordedRequest } from "@parallax/protocol";
+import { matchesGrpcAllowance } from "@parallax/scenario";
 import type { PreparedRequest } from "../target.js";
-import type { GrpcMethod } from "./protos.js";
+import type { GrpcMethod, ProtoRegistry } from "./protos.js";
 
 export interface PreparedGrpcCall {
   /** A unary method (see `ProtoRegistry.unaryMethod`); it also decodes the response. */
@@ -22,10 +16,6 @@ export interface PreparedGrpcCall {
   readonly message: Buffer;
 }
 
-/** A `PreparedRequest` that may carry a gRPC call. */
-export interface GrpcPreparedRequest extends PreparedRequest {
-  readonly grpc?: PreparedGrpcCall;
-}
 
 /** A recorded gRPC call, as a `{"type":"grpc", ...}` recording line holds it. */
 export interface RecordedGrpcCall {
@@ -71,8 +61,47 @@ export function prepareGrpcCall(method: GrpcMethod, recorded: RecordedGrpcCall, 
  * The `PreparedRequest` for a gRPC call, as the open loop sends it. The HTTP-shaped fields
  * describe the call for exemplars: `POST` to the method's path, metadata as headers.
  */
-export function preparedGrpcRequest(call: PreparedGrpcCall, source: RecordedRequest, heldBack?: string): GrpcPreparedRequest {
+export function preparedGrpcRequest(call: PreparedGrpcCall, source: RecordedRequest, heldBack?: string): PreparedRequest {
   const headers: string[] = [];
   for (const [name, value] of call.metadata) headers.push(name, typeof value === "string" ? value : value.toString("base64"));
   return { index: source.index, method: "POST", path: call.method.path, headers, body: call.message, endpoint: call.method.name, heldBack, source, grpc: call };
+}
+
+/** Held-back reasons are report keys: one for every gRPC method production may not receive. */
+export const UNSAFE_GRPC_REASON = "gRPC method without a safe idempotency_level not allowed on production";
+
+/**
+ * A recorded gRPC call (`RecordedRequest.protocol === "grpc"`) prepared against the protos. It
+ * reaches production and secondary only when its proto declares it free of side effects
+ * (`idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT`) or a `service/method` glob allows it;
+ * otherwise it is held back from every target, as an unsafe HTTP request is. Throws an
+ * `InvalidInputError` for a call `grpcCallProblem` would refuse.
+ */
+export function prepareRecordedGrpcCall(recorded: RecordedRequest, protos: ProtoRegistry, options: { readonly runId: string; readonly allowUnsafeProduction: readonly string[] }): PreparedRequest {
+  const call = encodeRecordedCall(recorded, protos, options.runId);
+  const method = call.method;
+  const safe = method.idempotency !== "IDEMPOTENCY_UNKNOWN" || matchesGrpcAllowance(options.allowUnsafeProduction, method.name);
+  return preparedGrpcRequest(call, recorded, safe ? undefined : UNSAFE_GRPC_REASON);
+}
+
+/**
+ * Why a recorded gRPC call cannot be replayed (an unknown service or method, a streaming method,
+ * a message that does not fit the request type, metadata gRPC cannot carry), or undefined. The
+ * message names the JSON path in the message; the caller adds the recording's file and line.
+ */
+export function grpcCallProblem(recorded: Pick<RecordedRequest, "path" | "headers" | "body">, protos: ProtoRegistry): string | undefined {
+  try {
+    encodeRecordedCall(recorded, protos, "check");
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    return error.issues.map((issue) => (issue.location === undefined ? issue.message : `${issue.location}: ${issue.message}`)).join("; ");
+  }
+}
+
+function encodeRecordedCall(recorded: Pick<RecordedRequest, "path" | "headers" | "body">, protos: ProtoRegistry, runId: string): PreparedGrpcCall {
+  const found = protos.unaryMethod(recorded.path);
+  if (!found.ok) throw new InvalidInputError([{ message: found.message }]);
+  const message: unknown = recorded.body === undefined ? {} : JSON.parse(new TextDecoder().decode(recorded.body));
+  return prepareGrpcCall(found.method, { message, metadata: recorded.headers }, { runId });
 }

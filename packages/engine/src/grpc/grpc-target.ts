@@ -1,9 +1,9 @@
 import type { Outcome } from "@parallax/diff";
 import { DEFAULT_REDACTED_HEADERS, InvalidInputError, REDACTED, type TargetName } from "@parallax/protocol";
-import { Client, Metadata, connectivityState, credentials, status as Status, type ChannelCredentials, type ChannelOptions, type StatusObject } from "@grpc/grpc-js";
-import { isIP } from "node:net";
+import { Client, Metadata, connectivityState, status as Status, type StatusObject } from "@grpc/grpc-js";
 import type { PreparedRequest, Target } from "../target.js";
-import type { GrpcPreparedRequest, PreparedGrpcCall } from "./call.js";
+import type { PreparedGrpcCall } from "./call.js";
+import { channelFor } from "./channel.js";
 import { GRPC_OK, grpcStatusName, normalizeGrpcCode, outcomeStatusOf } from "./status.js";
 
 export interface GrpcTlsOptions {
@@ -38,8 +38,6 @@ export interface GrpcTargetOptions {
 
 /** Our own deadline firing vs a DEADLINE_EXCEEDED the server sent: a status this close to the deadline is ours. */
 const DEADLINE_SLACK_MS = 10;
-/** A target that comes back is used again within this, as undici would on the next request. */
-const MAX_RECONNECT_BACKOFF_MS = 1000;
 const SECRET_HEADERS = new Set(DEFAULT_REDACTED_HEADERS);
 const NOT_GRPC: Outcome = Object.freeze({ ok: false, error: "not a gRPC call" });
 const MALFORMED: Outcome = Object.freeze({ ok: false, error: "malformed response" });
@@ -86,7 +84,7 @@ export class GrpcTarget implements Target {
   }
 
   send(request: PreparedRequest): Promise<Outcome> {
-    const call = (request as GrpcPreparedRequest).grpc;
+    const call = request.grpc;
     if (call === undefined) return Promise.resolve(NOT_GRPC);
     return new Promise<Outcome>((resolve) => {
       try {
@@ -134,7 +132,7 @@ export class GrpcTarget implements Target {
     }
     const bytes = Buffer.from(json, "utf8");
     const truncated = bytes.length > this.#maxBodyBytes;
-    return { ok: true, status: outcomeStatusOf(code), headers: this.#headers(code, initial, status.metadata), body: truncated ? bytes.subarray(0, this.#maxBodyBytes) : bytes, bodyTruncated: truncated };
+    return { ok: true, status: outcomeStatusOf(code), statusName: grpcStatusName(code), headers: this.#headers(code, initial, status.metadata), body: truncated ? bytes.subarray(0, this.#maxBodyBytes) : bytes, bodyTruncated: truncated };
   }
 
   /** A status grpc-js made up because no server answered, as an error kind; undefined for a server's status. */
@@ -159,50 +157,4 @@ export class GrpcTarget implements Target {
     }
     return headers;
   }
-}
-
-/** The grpc-js target string, credentials and options for a `grpc://` or `grpcs://` URL. */
-function channelFor(options: GrpcTargetOptions): { target: string; channelCredentials: ChannelCredentials; channelOptions: ChannelOptions } {
-  const bad = (message: string) => new InvalidInputError([{ location: `targets.${options.name}.url`, message }]);
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch {
-    throw bad(`"${options.url}" is not a URL; expected grpc://host:port or grpcs://host:port`);
-  }
-  const secure = url.protocol === "grpcs:";
-  if (!secure && url.protocol !== "grpc:") throw bad(`"${options.url}" is not a gRPC URL; expected grpc://host:port or grpcs://host:port`);
-  if ((url.pathname !== "" && url.pathname !== "/") || url.search !== "" || url.hash !== "") throw bad(`"${options.url}" has a path; a gRPC target is only grpc://host:port`);
-  if (url.hostname === "") throw bad(`"${options.url}" has no host`);
-  const port = url.port || (secure ? "443" : "80");
-  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  const authority = `${url.hostname}:${port}`;
-
-  const channelOptions: Record<string, string | number> = {
-    "grpc.enable_retries": 0,
-    // Each target gets its own connections, even when two targets are the same address.
-    "grpc.use_local_subchannel_pool": 1,
-    "grpc.initial_reconnect_backoff_ms": 100,
-    "grpc.max_reconnect_backoff_ms": MAX_RECONNECT_BACKOFF_MS,
-  };
-  if (options.maxMessageBytes !== undefined) channelOptions["grpc.max_receive_message_length"] = options.maxMessageBytes;
-  let target = authority;
-  const addresses = options.addresses ?? [];
-  if (addresses.length > 0) {
-    const families = new Set(addresses.map((address) => isIP(address)));
-    if (families.has(0)) throw bad(`addresses must be IP addresses (got ${addresses.join(", ")})`);
-    if (families.size > 1) throw bad(`addresses must all be IPv4 or all IPv6 (got ${addresses.join(", ")})`);
-    const v6 = families.has(6);
-    target = `${v6 ? "ipv6" : "ipv4"}:${addresses.map((address) => (v6 ? `[${address}]:${port}` : `${address}:${port}`)).join(",")}`;
-    // The server still sees the URL's host, and TLS still checks it.
-    channelOptions["grpc.default_authority"] = authority;
-    if (secure && isIP(host) === 0) channelOptions["grpc.ssl_target_name_override"] = host;
-    if (addresses.length > 1) channelOptions["grpc.service_config"] = JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] });
-  }
-  if (secure && options.tls?.serverName !== undefined) channelOptions["grpc.ssl_target_name_override"] = options.tls.serverName;
-  const tls = options.tls;
-  const channelCredentials = secure
-    ? credentials.createSsl(tls?.ca ? Buffer.from(tls.ca) : null, tls?.key ? Buffer.from(tls.key) : null, tls?.cert ? Buffer.from(tls.cert) : null)
-    : credentials.createInsecure();
-  return { target, channelCredentials, channelOptions };
 }

@@ -6,8 +6,6 @@
 // message written with proto field names (`model_name`, as proto3 JSON allows) would be dropped
 // field by field without an error. The method options proto-loader exposes
 // (`MethodDefinition.options.idempotency_level`) come from protobufjs' `Method.options`, read here.
-// protobufjs is the copy @grpc/proto-loader depends on; it should be declared in
-// packages/engine/package.json.
 
 import { InvalidInputError } from "@parallax/protocol";
 import { accessSync, constants } from "node:fs";
@@ -16,10 +14,12 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import protobuf from "protobufjs";
 
 export interface ProtoSources {
-  /** The .proto files that define the services: absolute, or relative to an import path or else to the working directory. */
+  /** The .proto files that define the services: absolute, or relative to an import path or else to `baseDir`. */
   readonly files: readonly string[];
   /** Where `import "..."` statements (and relative `files`) are looked up, in order, like protoc's `-I`; then the importing file's directory. */
   readonly importPaths?: readonly string[];
+  /** Where relative `files` not found in an import path are looked for; default the working directory. */
+  readonly baseDir?: string;
 }
 
 export type GrpcMethodKind = "unary" | "client-streaming" | "server-streaming" | "bidi-streaming";
@@ -89,7 +89,7 @@ export function loadProtos(sources: ProtoSources): ProtoRegistry {
   const importPaths = sources.importPaths ?? [];
   const searched = importPaths.length ? ` (import paths: ${importPaths.join(", ")})` : " (no import paths given)";
   const files = sources.files.map((file) => {
-    const found = findFile(file, importPaths) ?? findFile(file, ["."]);
+    const found = findFile(file, importPaths) ?? findFile(file, [sources.baseDir ?? "."]);
     if (found === undefined) throw new InvalidInputError([{ file, message: `proto file not found${searched}` }]);
     return found;
   });
@@ -113,20 +113,39 @@ export function loadProtos(sources: ProtoSources): ProtoRegistry {
   return new ProtoRegistry(files, root);
 }
 
+/**
+ * The registry `ProtoRegistry.toJSON` described, as an agent rebuilds it from a bundle: plain data
+ * (protobufjs' JSON descriptor), never code. Throws on anything that is not a valid descriptor.
+ */
+export function protosFromJSON(json: unknown): ProtoRegistry {
+  addCommonProtos();
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error("the shipped protos are not a protobufjs JSON descriptor");
+  const root = protobuf.Root.fromJSON(json as protobuf.INamespace);
+  root.resolveAll();
+  return new ProtoRegistry([], root);
+}
+
 /** The services and methods of loaded protos. */
 export class ProtoRegistry {
   /** The proto files as found (import paths applied). */
   readonly files: readonly string[];
+  readonly #root: protobuf.Root;
   readonly #services: ReadonlyMap<string, ReadonlyMap<string, GrpcMethod>>;
 
   constructor(files: readonly string[], root: protobuf.Root) {
     this.files = files;
+    this.#root = root;
     const services = new Map<string, Map<string, GrpcMethod>>();
     for (const service of allServices(root)) {
       const name = service.fullName.slice(1);
       services.set(name, new Map(service.methodsArray.map((m) => [m.name, new ProtoMethod(name, m)])));
     }
     this.#services = services;
+  }
+
+  /** Every type and service with their options, as protobufjs' JSON descriptor: what agents are sent. */
+  toJSON(): protobuf.INamespace {
+    return this.#root.toJSON();
   }
 
   /** Fully-qualified service names. */

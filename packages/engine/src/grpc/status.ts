@@ -13,10 +13,7 @@
 // between, say, INVALID_ARGUMENT and FAILED_PRECONDITION would be lost). The status name is also
 // in the `grpc-status` header of every gRPC outcome.
 //
-// Proposed follow-up in @parallax/diff (not done here): a gRPC variant of `Outcome`,
-//   { ok: true, protocol: "grpc", status: <gRPC code>, grpcStatus: GrpcStatusName, headers, body, bodyTruncated }
-// so the sink keys `statusCodes` by name (`OK`, `UNAVAILABLE`) and counts errors with
-// `isServerFault`, as issue 6 part 2 asks; until then `grpcStatusFromOutcome` decodes the number.
+// The sink keys `statusCodes` by `Outcome.statusName` (the name), and counts 56x as errors.
 
 /** Index = numeric code (grpc/doc/statuscodes.md). */
 export const GRPC_STATUS_NAMES = Object.freeze([
@@ -69,13 +66,4 @@ export function outcomeStatusOf(code: number): number {
   const c = normalizeGrpcCode(code);
   if (c === GRPC_OK) return OK_STATUS;
   return (SERVER_FAULTS.has(c) ? SERVER_FAULT_BASE : CALLER_BASE) + c;
-}
-
-/** The inverse of `outcomeStatusOf`; undefined for a number it never produces. */
-export function grpcStatusFromOutcome(status: number): GrpcStatusName | undefined {
-  if (status === OK_STATUS) return "OK";
-  const base = status >= SERVER_FAULT_BASE ? SERVER_FAULT_BASE : CALLER_BASE;
-  const code = status - base;
-  if (!Number.isInteger(code) || code <= 0 || code >= GRPC_STATUS_NAMES.length || SERVER_FAULTS.has(code) !== (base === SERVER_FAULT_BASE)) return undefined;
-  return GRPC_STATUS_NAMES[code];
 }
