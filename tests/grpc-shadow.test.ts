@@ -41,7 +41,7 @@ describe("gRPC shadow run against ground-truth targets (--proto, 2 local agents,
       "--candidate", candidate.url,
       "--secondary", secondary.url,
       "--proto", GRPC_GROUND_TRUTH_PROTO,
-      // grpc-js spends several times undici's CPU per call, and the targets share this machine's two cores.
+      // Three gRPC servers in this process and the CLI share two cores: 100/s keeps both unsaturated.
       "--rate", "100",
       "--agents", "2",
       "--run-id", "grpc-gt",

@@ -35,6 +35,14 @@ it("matches origin rules on scheme, port and resolved address; CIDR and address 
   assert.match((why(await allow.check(new URL("http://127.0.0.1:8080")))) ?? "", /not include/, "rules replace the loopback default");
 });
 
+it("matches gRPC origins like HTTP ones, with gRPC's default ports", async () => {
+  const allow = createTargetAllowlist(["grpc://prod.internal:8001", "grpcs://prod.internal"], resolve);
+  assert.equal(why(await allow.check(new URL("grpc://10.1.2.3:8001"))), undefined);
+  assert.equal(why(await allow.check(new URL("grpcs://10.1.2.3:443"))), undefined, "grpcs:// without a port is 443");
+  assert.match((why(await allow.check(new URL("http://10.1.2.3:8001")))) ?? "", /not include/, "an HTTP target on the gRPC rule's port");
+  assert.match((why(await allow.check(new URL("grpc://10.1.2.3:8002")))) ?? "", /not include/, "other port");
+});
+
 it("hands back the addresses it checked, for the target to connect to", async () => {
   assert.deepEqual(await createTargetAllowlist(["10.0.0.0/8"], resolve).check(new URL("http://prod.internal:8080")), { allowed: true, addresses: ["10.1.2.3"] });
 });
