@@ -167,10 +167,11 @@ describe("load models", () => {
     const traffic = await recording(dir.path, lines);
     const report = await run(["--traffic", traffic, "--production", clockTarget.url, "--candidate", clockTarget.url, "--speed", "2"]);
     assert.equal(report.run.load, "replay at 2x (400 requests)");
-    // The scheduler's own record: how far each send left behind its intended instant. (A few ms on a
-    // quiet machine, bench/ measures it; the bound leaves room for the other tests running beside this one.)
+    // The scheduler's own record: how far each send left behind its intended instant. A few ms on a
+    // quiet machine (bench/ measures it); the p99 of 400 sends is the 4th-worst, so one GC pause of the
+    // run's start-up can reach 10 ms. The bound catches a scheduler that drifts, not jitter.
     const lag = report.run.agents[0]?.generator?.schedulerLagMs;
-    assert.ok(lag && lag.p99 <= 10, `scheduler lag p99 ${lag?.p99} ms`);
+    assert.ok(lag && lag.p99 <= 15, `scheduler lag p99 ${lag?.p99} ms`);
     // The target's record agrees: arrival offsets are the original offsets halved (request 0 is the reference).
     // Both targets are one server: the first arrival of each item counts.
     const first = clockTarget.arrivals.get(0) as number;
