@@ -4,4 +4,4 @@ export { latencySummaryMs, percentileDistribution, valueAtPercentileMs, type Lat
 export { IntervalHistogram } from "./interval.js";
 export { encodeInterval, formatIntervalLog, INTERVAL_LOG_MAX_VALUE_UNIT_RATIO, type EncodedInterval, type IntervalLogOptions, type LoggedInterval } from "./interval-log.js";
 export { LatencyTimeline } from "./timeline.js";
-export { compareLatency, LATENCY_COMPARISON_DEFAULTS, validateLatencyComparisonOptions, type LatencyComparison, type LatencyComparisonOptions, type LatencyQuantile, type QuantileComparison } from "./latency-comparison.js";
+export { compareLatency, LATENCY_COMPARISON_DEFAULTS, minSamplesFor, validateLatencyComparisonOptions, type LatencyComparison, type LatencyComparisonOptions, type LatencyQuantile, type QuantileComparison } from "./latency-comparison.js";

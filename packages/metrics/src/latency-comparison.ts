@@ -160,7 +160,11 @@ export function compareLatency(
     const candidateMicros = lookup(candidateCdf, kc);
     const deltaMs = toMs(candidateMicros - productionMicros);
     const relative = productionMicros === 0 ? null : (candidateMicros - productionMicros) / productionMicros;
-    const significant = low > 0 || high < 0;
+    // With too few samples the bootstrap's interval collapses onto the few values there are (one
+    // sample each: a single point, which "excludes 0" whatever the truth). A distribution-free
+    // interval for this quantile at this confidence needs at least this many samples on each side.
+    const enough = Math.min(productionCdf.total, candidateCdf.total) >= minSamplesFor(fraction, alpha);
+    const significant = enough && (low > 0 || high < 0);
     // relative is null only when production is 0 µs: any change from nothing clears a relative floor.
     const large = Math.abs(deltaMs) >= minEffect.absoluteMs && (relative === null || Math.abs(relative) >= minEffect.relative);
     return {
@@ -184,6 +188,15 @@ export function compareLatency(
     quantiles,
     regression: quantiles.some((q) => q.regression),
   };
+}
+
+/**
+ * The smallest n for which the sample's extremes bracket the `fraction` quantile with probability
+ * 1 − alpha (each tail alpha/2): n >= log(alpha/2) / log(max(q, 1 − q)). 6 for p50, 36 for p90,
+ * 367 for p99 at 95 %.
+ */
+export function minSamplesFor(fraction: number, alpha: number): number {
+  return Math.ceil(Math.log(alpha / 2) / Math.log(Math.max(fraction, 1 - fraction)));
 }
 
 /** Whole microseconds to milliseconds with 3 decimals. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compareLatency, createLatencyHistogram, valueAtPercentileMs, type LatencyHistogram, type QuantileComparison } from "../src/index.js";
+import { compareLatency, createLatencyHistogram, minSamplesFor, valueAtPercentileMs, type LatencyHistogram, type QuantileComparison } from "../src/index.js";
 
 /** mulberry32: the tests' own seeded generator, independent of the one under test. */
 function mulberry32(seed: number): () => number {
@@ -209,6 +209,24 @@ describe("compareLatency", () => {
       assert.deepEqual(c.intervalMs, [0, 0]);
       assert.equal(c.significant, false);
     }
+  });
+
+  it("flags nothing from too few samples: one or two calls a side say nothing about a quantile", () => {
+    // One sample each: the bootstrap's interval is the single point 20 ms, which excludes 0.
+    const one = compareLatency(histogramOf([10_000]), histogramOf([30_000]));
+    assert.ok(one);
+    const [low, high] = byQuantile(one.quantiles, "p50").intervalMs;
+    assert.ok(low === high && Math.abs(low - 20) < 0.1, `interval [${low}, ${high}]`);
+    assert.equal(one.regression, false);
+    assert.ok(one.quantiles.every((q) => !q.significant));
+    // p50 needs 6 a side at 95 %: with 6 the same 3x slowdown is flagged at p50, not at p90 (36) or p99 (368).
+    const six = compareLatency(histogramOf(Array(6).fill(10_000)), histogramOf(Array(6).fill(30_000)));
+    assert.ok(six);
+    assert.deepEqual(
+      six.quantiles.map((q) => [q.quantile, q.regression]),
+      [["p50", true], ["p90", false], ["p99", false]],
+    );
+    assert.deepEqual([minSamplesFor(0.5, 0.05), minSamplesFor(0.9, 0.05), minSamplesFor(0.99, 0.05)], [6, 36, 368]);
   });
 
   it("rejects invalid options with a RangeError naming each", () => {

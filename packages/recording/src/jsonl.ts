@@ -155,6 +155,8 @@ export function lineCandidates(file: string, lineNumber: number, line: string): 
 
 /** The service and method become the HTTP/2 path; the message travels as JSON until the protos encode it. */
 function grpcCandidate(fields: Record<string, unknown>, lineNumber: number, fail: (message: string) => void, issues: Issue[]): Candidate[] {
+  // An HTTP line's names (or ghz's `data`) on a gRPC line would otherwise be ignored, and an empty message or no metadata sent.
+  for (const [wrong, right] of MISPLACED_GRPC_FIELDS) if (Object.hasOwn(fields, wrong)) fail(`a gRPC line has no "${wrong}"; did you mean "${right}"?`);
   const { service, method } = fields;
   if (service === undefined) fail("missing service (the fully-qualified gRPC service, e.g. inference.GRPCInferenceService)");
   else if (typeof service !== "string" || !SERVICE_NAME.test(service)) fail(`service must be a fully-qualified gRPC service name such as inference.GRPCInferenceService, got ${JSON.stringify(service)}`);
@@ -175,6 +177,14 @@ function grpcCandidate(fields: Record<string, unknown>, lineNumber: number, fail
   };
   return [{ kind: "request", location: `${lineNumber}:1`, raw }];
 }
+
+const MISPLACED_GRPC_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ["body", "message"],
+  ["data", "message"],
+  ["request", "message"],
+  ["headers", "metadata"],
+  ["url", "service and method"],
+];
 
 const SERVICE_NAME = /^\.?[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/;
 const METHOD_NAME = /^[A-Za-z_]\w*$/;

@@ -156,6 +156,11 @@ describe("Parallax JSONL", () => {
     assert.deepEqual(problems('{"type":"grpc","service":"a.B","method":"C","message":[1]}'), ["message must be a JSON object (the request message in proto3 JSON)"]);
     assert.deepEqual(problems('{"type":"grpc","service":"a.B","method":"C","metadata":{"k":1}}'), ["metadata.k must be a string"]);
     assert.deepEqual(problems('{"type":"websocket"}'), ['unknown type "websocket" (expected "http" or "grpc")']);
+    // HTTP's names, or ghz's "data", would send an empty message or no metadata if ignored.
+    assert.deepEqual(problems('{"type":"grpc","service":"a.B","method":"C","data":{"n":1},"headers":{"k":"v"}}'), [
+      'a gRPC line has no "data"; did you mean "message"?',
+      'a gRPC line has no "headers"; did you mean "metadata"?',
+    ]);
   });
 
   it("names missing and mistyped fields", () => {
