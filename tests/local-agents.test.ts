@@ -87,6 +87,7 @@ function severable(bus: Bus): { bus: Bus; sever(): void } {
       purge: (filter) => bus.stream.purge(filter),
     },
     blobs: bus.blobs,
+    traffic: bus.traffic,
     isConnected: () => bus.isConnected(),
     close: () => bus.close(),
   };

@@ -1,6 +1,16 @@
 export { DEFAULT_REDACTED_HEADERS, REDACTED, REPLAY_MARKER_HEADER, type RecordedRequest } from "./recorded.js";
 export { SAFE_METHODS, TARGET_NAMES, type TargetName } from "./targets.js";
 export {
+  DEFAULT_TRAFFIC_STREAM,
+  decodeExchange,
+  encodeExchange,
+  exchangeRequest,
+  type CapturedExchange,
+  type CapturedMessage,
+  type CapturedRequest,
+  type CapturedResponse,
+} from "./traffic.js";
+export {
   DIFF_KINDS,
   ML_DIFF_KINDS,
   STRUCTURAL_DIFF_KINDS,

@@ -11,6 +11,8 @@ export const SUBJECTS = {
   /** Snapshots go through the durable stream under this subject. */
   snapshots: (runId: string, agentId: string) => `parallax.v1.run.${runId}.snapshots.${agentId}`,
   runSnapshots: (runId: string) => `parallax.v1.run.${runId}.snapshots.*`,
+  /** Live exchanges a tap captured, in the traffic stream named `stream`. */
+  traffic: (stream: string) => `parallax.v1.traffic.${stream}`,
 } as const;
 
 /** Ids used inside subjects must be single tokens. */

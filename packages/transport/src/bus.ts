@@ -12,6 +12,8 @@ export interface Bus {
   request(subject: string, data: Uint8Array, options: { readonly timeoutMs: number }): Promise<Uint8Array>;
   readonly stream: DurableStream;
   readonly blobs: BlobStore;
+  /** Live traffic: what `parallax tap` captures and `parallax shadow` agents consume. */
+  readonly traffic: TrafficStreams;
   /**
    * False while the connection to the server is down (reconnecting). Liveness decisions must
    * pause then: silence from every agent is our outage, not theirs.
@@ -49,6 +51,50 @@ export interface StreamMessage {
   /** Stream sequence, increasing. */
   readonly seq: number;
   ack(): void;
+}
+
+/**
+ * Work-queue streams of captured exchanges, one per name (`parallax.v1.traffic.<name>`): every
+ * message is stored until one consumer acks it, then removed; messages older than the retention
+ * are dropped unread. All consumers of one stream share one durable consumer, so each message
+ * goes to exactly one of them at a time, and one that dies leaves its unacked messages to be
+ * redelivered to the others.
+ */
+export interface TrafficStreams {
+  /** Create the stream, or update its retention (the tap does, and a shadow coordinator). */
+  ensure(name: string, options: { readonly retainMs: number }): Promise<void>;
+  /** Store one message; resolves once the stream has it. A second publish with the same `id` within a few minutes is stored once. */
+  publish(name: string, data: Uint8Array, options: { readonly id: string }): Promise<void>;
+  /**
+   * Receive messages through the shared durable consumer `durable`, at most `maxInFlight`
+   * unacked at a time for this subscriber. A message not acked within `ackWaitMs` (and not kept
+   * alive with `working()`) is redelivered, to this or another subscriber.
+   */
+  consume(name: string, durable: string, options: { readonly ackWaitMs: number; readonly maxInFlight: number }, handler: (message: TrafficMessage) => void): Subscription;
+  /** Where the consumer stands: stored messages not yet delivered, delivered but unacked, and the stream's last sequence. */
+  backlog(name: string, durable: string): Promise<TrafficBacklog>;
+}
+
+export interface TrafficMessage {
+  readonly data: Uint8Array;
+  /** Stream sequence: unique within the stream, increasing. */
+  readonly seq: number;
+  /** 1 on first delivery; more when an earlier delivery was not acked in time (its consumer died or stalled). */
+  readonly deliveries: number;
+  ack(): void;
+  /** Not handled: deliver again at once, to any subscriber. */
+  nak(): void;
+  /** Still being handled: restart the ack-wait clock. */
+  working(): void;
+}
+
+export interface TrafficBacklog {
+  /** Stored, not yet delivered to any subscriber. */
+  readonly pending: number;
+  /** Delivered, not yet acked. */
+  readonly inFlight: number;
+  /** Sequence of the last message ever stored (0: none). */
+  readonly lastSeq: number;
 }
 
 /** Content-addressed blob storage for bundles. */

@@ -6,7 +6,9 @@ import {
   type DurableStream,
   type StreamMessage,
   type Subscription,
+  type TrafficStreams,
 } from "./bus.js";
+import { MemoryTraffic } from "./memory-traffic.js";
 import { subjectMatches } from "./subject-match.js";
 
 interface Listener {
@@ -23,12 +25,14 @@ interface Stored {
 /**
  * In-process `Bus` with the same semantics as NATS: asynchronous delivery (never re-entrant),
  * wildcards, request/reply with timeouts, a durable stream with dedupe and redelivery until
- * ack, and a blob store. Data is copied on publish so no side can mutate the other's bytes.
+ * ack, work-queue traffic streams (`memory-traffic.ts`), and a blob store. Data is copied on
+ * publish so no side can mutate the other's bytes.
  */
 export class MemoryBus implements Bus {
   readonly #listeners = new Set<Listener>();
   readonly #stream = new MemoryStream();
   readonly #blobs = new Map<string, Uint8Array>();
+  readonly #traffic = new MemoryTraffic();
   #closed = false;
 
   publish(subject: string, data: Uint8Array): void {
@@ -61,6 +65,10 @@ export class MemoryBus implements Bus {
     return this.#stream;
   }
 
+  get traffic(): TrafficStreams {
+    return this.#traffic;
+  }
+
   readonly blobs: BlobStore = {
     put: async (key, data) => void this.#blobs.set(key, data.slice()),
     get: async (key) => this.#blobs.get(key)?.slice(),
@@ -75,6 +83,7 @@ export class MemoryBus implements Bus {
     this.#closed = true;
     this.#listeners.clear();
     this.#stream.close();
+    this.#traffic.close();
   }
 
   #deliver(subject: string, data: Uint8Array, reply: ((data: Uint8Array) => void) | undefined): void {

@@ -1,5 +1,6 @@
-// `Bus` over NATS: core pub/sub and request/reply, a JetStream stream for snapshots, and the
-// JetStream Object Store for bundles. Bytes in, bytes out: decoding is the caller's job.
+// `Bus` over NATS: core pub/sub and request/reply, a JetStream stream for snapshots, work-queue
+// streams for live traffic (`nats-traffic.ts`), and the JetStream Object Store for bundles.
+// Bytes in, bytes out: decoding is the caller's job.
 import { readFile } from "node:fs/promises";
 import {
   AckPolicy,
@@ -35,7 +36,25 @@ import {
   type DurableStream,
   type StreamMessage,
   type Subscription,
+  type TrafficStreams,
 } from "./bus.js";
+import { NatsTraffic } from "./nats-traffic.js";
+import {
+  BusUnavailableError,
+  CLOSE_TIMEOUT_MS,
+  closeMessages,
+  hasErrorNamed,
+  ignoreErrors,
+  pause,
+  PUBLISH_ACK_TIMEOUT_MS,
+  PULL_EXPIRES_MS,
+  raceTimeout,
+  reason,
+  retryTransient,
+  sleep,
+} from "./nats-util.js";
+
+export { BusUnavailableError } from "./nats-util.js";
 
 /** The one JetStream stream: every run's snapshots (`parallax.v1.run.*.snapshots.*`). */
 export const SNAPSHOT_STREAM = "PARALLAX_SNAPSHOTS";
@@ -81,17 +100,9 @@ const BUCKET_TTL_MS = 24 * HOUR_MS;
 
 /** Liveness of durable consumers; see `NatsStream.consume`. */
 const ACK_WAIT_MS = 3_000;
-/** Pull requests expire after this; the server heartbeats every half of it, 2 missed = reset. */
-const PULL_EXPIRES_MS = 5_000;
 const PULL_BATCH = 256;
-
-/** Stream and blob operations retry transient failures (server restarting, JetStream recovering) this long. */
-const RETRY_FOR_MS = 30_000;
-/** Time to wait for the stream's ack of one publish attempt. */
-const PUBLISH_ACK_TIMEOUT_MS = 5_000;
-const RETRY_PAUSES_MS = [100, 250, 250, 500, 1_000] as const;
-/** `close()` drains for at most this long, then closes hard (the server may be gone). */
-const CLOSE_TIMEOUT_MS = 3_000;
+/** A coordinator that dies leaves its snapshot durable behind; the server removes it after this long unused. */
+const INACTIVE_DURABLE_MS = 60 * 60 * 1000;
 
 export interface NatsBusOptions {
   /** e.g. "nats://127.0.0.1:4222" */
@@ -110,16 +121,12 @@ export interface NatsBusOptions {
   readonly logger: Logger;
 }
 
-/** The bus could not be reached: connect failed, or an operation kept failing for its whole retry budget. */
-export class BusUnavailableError extends Error {
-  override readonly name = "BusUnavailableError";
-}
-
 export class NatsBus implements Bus {
   readonly #nc: NatsConnection;
   readonly #logger: Logger;
   readonly #stream: NatsStream;
   readonly #blobs: NatsBlobs;
+  readonly #traffic: NatsTraffic;
   #closing: Promise<void> | undefined;
 
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
@@ -136,6 +143,7 @@ export class NatsBus implements Bus {
     const live = (): boolean => this.#closing === undefined;
     this.#stream = new NatsStream(js, manager, live, this.#logger);
     this.#blobs = new NatsBlobs(js, live, this.#logger);
+    this.#traffic = new NatsTraffic(js, manager, live, this.#logger);
     void this.#watchStatus(serverLabel(options.servers));
   }
 
@@ -215,10 +223,14 @@ export class NatsBus implements Bus {
     return this.#blobs;
   }
 
+  get traffic(): TrafficStreams {
+    return this.#traffic;
+  }
+
   /** Stops consumers, drains and closes; bounded, so it returns even when the server is gone. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#stream.stopAll();
+      await Promise.all([this.#stream.stopAll(), this.#traffic.stopAll()]);
       const drained = this.#nc.drain().catch(() => undefined);
       await raceTimeout(drained, CLOSE_TIMEOUT_MS);
       if (!this.#nc.isClosed()) await raceTimeout(this.#nc.close().catch(() => undefined), CLOSE_TIMEOUT_MS);
@@ -365,7 +377,6 @@ class NatsStream implements DurableStream {
       deliver_policy: DeliverPolicy.All,
       filter_subject: filter,
       max_deliver: -1,
-      // A coordinator that dies leaves its durable behind; the server removes it after an hour unused.
       inactive_threshold: nanos(INACTIVE_DURABLE_MS),
     };
     const jsm = await this.#jsm();
@@ -472,82 +483,11 @@ async function credentials(options: NatsBusOptions): Promise<Partial<NodeConnect
   return result;
 }
 
-/** Timeouts, no responders (JetStream not yet back after a restart) and 503s are worth retrying. */
-function isTransient(error: unknown): boolean {
-  if (hasErrorNamed(error, "TimeoutError") || hasErrorNamed(error, "NoResponders") || hasErrorNamed(error, "JetStreamNotEnabled")) return true;
-  const status = (error as { status?: unknown } | null)?.status;
-  return hasErrorNamed(error, "JetStreamApiError") && status === 503;
-}
-
-async function retryTransient<T>(what: string, live: () => boolean, logger: Logger, operation: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!isTransient(error) || !live()) throw error;
-      const elapsed = Date.now() - started;
-      if (elapsed >= RETRY_FOR_MS) {
-        throw new BusUnavailableError(`${what} failed for ${Math.round(elapsed / 1000)} s (${attempt + 1} attempts): ${reason(error)}`, { cause: error });
-      }
-      logger.debug({ attempt: attempt + 1, err: reason(error) }, `${what}: transient failure, retrying`);
-      await sleep(pause(attempt));
-    }
-  }
-}
-
-function pause(attempt: number): number {
-  return RETRY_PAUSES_MS[Math.min(attempt, RETRY_PAUSES_MS.length - 1)] ?? 1_000;
-}
-
-async function closeMessages(messages: ConsumerMessages | undefined): Promise<void> {
-  if (!messages) return;
-  await raceTimeout(
-    messages.close().catch(() => undefined),
-    CLOSE_TIMEOUT_MS,
-  );
-}
-
-/** True when `error` or any error in its `cause` chain has that `name`. */
-function hasErrorNamed(error: unknown, name: string): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.name === name) return true;
-  }
-  return false;
-}
-
-function reason(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Server URLs for messages and logs, never with credentials in them. */
-const INACTIVE_DURABLE_MS = 60 * 60 * 1000;
-
 function serverLabel(servers: string | string[]): string {
   return (Array.isArray(servers) ? servers : [servers]).map(withoutCredentials).join(", ");
 }
 
 function withoutCredentials(server: string): string {
   return server.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
-}
-
-function ignoreErrors(action: () => unknown): void {
-  try {
-    action();
-  } catch {
-    // closed connection: nothing to do
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function raceTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([promise, timeout]);
-  clearTimeout(timer);
 }
