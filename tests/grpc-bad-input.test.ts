@@ -31,6 +31,10 @@ describe("bad gRPC input exits 2 with one clear message", () => {
     for (const [name, lines] of Object.entries(recordings)) await writeFile(file(name), lines.join("\n") + "\n");
     await copyFile(GRPC_GROUND_TRUTH_PROTO, file("groundtruth.proto"));
     await writeFile(file("broken.proto"), 'syntax = "proto3";\npackage broken;\nmessage M { string a = 1 }\n');
+    const tlsScenario = (url: string, tls: string) =>
+      `targets:\n  production: { url: "${url}", tls: ${tls} }\n  candidate: grpc://127.0.0.1:9\ntraffic: good.jsonl\ngrpc: { protos: [groundtruth.proto] }\n`;
+    await writeFile(file("tls-missing-ca.yaml"), tlsScenario("grpcs://127.0.0.1:9", "{ ca: missing.pem }"));
+    await writeFile(file("tls-plaintext.yaml"), tlsScenario("grpc://127.0.0.1:9", "{ serverName: prod }"));
     await writeFile(file("unresolved.proto"), 'syntax = "proto3";\npackage u;\nmessage M { Missing a = 1; }\nservice S { rpc Get(M) returns (M); }\n');
   });
   after(async () => Promise.all([dir?.remove(), noReflection?.close()]));
@@ -49,6 +53,8 @@ describe("bad gRPC input exits 2 with one clear message", () => {
     { name: "no reflection on production", args: () => ["--traffic", file("good.jsonl"), "--production", noReflection.url, "--candidate", noReflection.url], expect: /targets\.production\.url: .*does not offer server reflection.*--proto/ },
     { name: "gRPC calls with HTTP targets", args: () => ["--traffic", file("good.jsonl"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /targets\.production\.url: the recording holds 1 gRPC calls .* but production has no gRPC URL/ },
     { name: "HTTP requests with gRPC targets", args: () => withProto("mixed.jsonl"), expect: /targets\.production\.url: the recording holds 1 HTTP requests .*GET \/health.* is gRPC/ },
+    { name: "TLS file that cannot be read", args: () => [file("tls-missing-ca.yaml")], expect: /missing\.pem:targets\.production\.tls\.ca: cannot read: ENOENT/ },
+    { name: "TLS on a plaintext gRPC URL", args: () => [file("tls-plaintext.yaml")], expect: /targets\.production\.tls: tls applies to a grpcs:\/\/ URL, and production has none \(grpc:\/\/127\.0\.0\.1:9\)/ },
     { name: "gRPC calls under the closed model", args: () => [...withProto("good.jsonl"), "--connections", "2", "--duration", "1s"], expect: /load\.model: the closed model drives HTTP connections only/ },
   ];
 

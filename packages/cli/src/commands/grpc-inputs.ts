@@ -30,6 +30,30 @@ export async function resolveProtos(scenario: Scenario): Promise<ProtoRegistry |
 }
 
 /**
+ * A target's TLS settings apply to its grpcs:// URL, and their files must be readable here: the
+ * agents read them again from their own disks, but a local run would otherwise fail only at
+ * the start, as an agent refusing the run.
+ */
+export function checkTls(scenario: Scenario): void {
+  const issues: Issue[] = [];
+  for (const name of TARGET_NAMES) {
+    const spec = scenario.targets[name];
+    if (spec?.tls === undefined) continue;
+    if (spec.grpcUrl === undefined || !spec.grpcUrl.startsWith("grpcs:")) {
+      issues.push({ location: `targets.${name}.tls`, message: `tls applies to a grpcs:// URL, and ${name} has none (${spec.grpcUrl ?? spec.url}); use grpcs://, or https:// for HTTP, which trusts the system's roots` });
+      continue;
+    }
+    try {
+      readTls(name, spec.tls);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues);
+}
+
+/**
  * Every request needs a URL of its protocol on every target, and the closed model (autocannon)
  * drives HTTP only. One issue per target that lacks one, naming the first request concerned.
  */

@@ -5,7 +5,7 @@ import { InvalidInputError } from "@parallax/protocol";
 import { parseDuration, resolveScenario, type Scenario } from "@parallax/scenario";
 import { flagsToOverrides, type RunFlags } from "../flags.js";
 import type { Io } from "../io.js";
-import { checkProtocols, resolveProtos } from "./grpc-inputs.js";
+import { checkProtocols, checkTls, resolveProtos } from "./grpc-inputs.js";
 
 export interface Inputs {
   readonly scenario: Scenario;
@@ -19,6 +19,7 @@ export async function loadInputs(file: string | undefined, flags: RunFlags, io: 
   const { overrides, sources } = flagsToOverrides(flags);
   const resolved = await resolveScenario({ ...(file === undefined ? {} : { file }), overrides, overrideSources: sources, env: io.env, cwd: io.cwd });
   const scenario = flags.timeout === undefined ? resolved : withTimeout(resolved, flags.timeout);
+  checkTls(scenario);
   const protos = await resolveProtos(scenario);
   const format = scenario.traffic.format;
   // Each gRPC call is checked against the protos as it is read, so a problem names its line.
