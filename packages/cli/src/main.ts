@@ -4,6 +4,7 @@ import { scenarioJsonSchema } from "@parallax/scenario";
 import { runCommand, type RunOptions } from "./commands/run.js";
 import { agentCommand, type AgentCommandOptions } from "./commands/agent.js";
 import { agentsCommand } from "./commands/agents.js";
+import { tapCommand, type TapCommandOptions } from "./commands/tap.js";
 import { validateCommand } from "./commands/validate.js";
 import { withNatsFlags, type NatsFlags } from "./nats.js";
 import { EXIT, describeFailure } from "./exit-codes.js";
@@ -105,6 +106,28 @@ export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Pr
     .exitOverride()
     .action((options: NatsFlags & { json?: boolean }, command: Command) =>
       run(() => agentsCommand(options, io, createLogger(command.optsWithGlobals<{ logLevel: string }>().logLevel))),
+    );
+
+  withNatsFlags(
+    program
+      .command("tap")
+      .description("a reverse proxy in front of production: forwards each request once, returns production's answer unchanged, and publishes request + answer (redacted) to a JetStream stream for `parallax shadow`"),
+    true,
+  )
+    .option("--listen <host:port>", "address to listen on (e.g. 0.0.0.0:8080)", "127.0.0.1:8080")
+    .option("--upstream <url>", "production: http(s)://host:port[/base-path] (required)")
+    .option("--stream <name>", "traffic stream to publish to", "traffic")
+    .option("--retain <duration>", "how long the stream keeps exchanges nobody consumed", "24h")
+    .option("--out <file>", "also record the captured requests to this Parallax JSONL file (must not exist)")
+    .option("--max-body <bytes>", "capture at most this much of each body (e.g. 65536, 256KiB); longer bodies are forwarded whole but captured truncated, and never compared", "1MiB")
+    .option("--max-message <bytes>", "largest message the NATS server takes (its max_payload, less room for headers): bodies are cut to fit", "1020KiB")
+    .option("--timeout <duration>", "how long production may take to connect, to start answering, and between two pieces of its answer", "30s")
+    .option("--preserve-host", "send production the client's Host header (default: the upstream URL's host; the client's goes in x-forwarded-host)")
+    .option("--redact-header <name>", "also redact this header at ingest (repeatable)", collect)
+    .option("--redact-query <name>", "also redact this query parameter or JSON/form member at ingest (repeatable)", collect)
+    .exitOverride()
+    .action((options: TapCommandOptions, command: Command) =>
+      run(() => tapCommand(options, io, createLogger(command.optsWithGlobals<{ logLevel: string }>().logLevel), signal)),
     );
 
   program
