@@ -48,6 +48,8 @@ export {
   type LoadModelName,
   type RunMode,
   type RunResult,
+  type ShadowResult,
+  type ShadowThresholdEvent,
   type RunStatus,
   type TargetResult,
   type TargetResults,

@@ -137,6 +137,24 @@ export const MESSAGE_SCHEMAS = {
     bundle: z.object({ key: z.string(), digest: z.string(), size: z.number().int() }),
     segment: z.object({ from: fraction, to: fraction }),
     leaseMs: z.number().int().positive(),
+    /**
+     * A shadow job instead of a load plan (`parallax shadow`): consume the traffic stream
+     * `stream` through the shared durable consumer `durable`, send each captured request to the
+     * candidate (and secondary), and compare their answers with production's captured one. The
+     * bundle's recording is empty and `segment` is the whole; the job runs until stopped.
+     */
+    shadow: z
+      .object({
+        stream: z.string(),
+        durable: z.string(),
+        /** Fraction of exchanges compared, decided by exchange id (the same on every agent); the rest are acked unread. */
+        sample: z.number().gt(0).lte(1),
+        /** The consumer's ack wait: a message an agent holds this long without acking is redelivered to another. */
+        ackWaitMs: z.number().int().positive(),
+        /** Exchanges one agent holds at once (compared or waiting for their snapshot to be stored). */
+        maxInFlight: z.number().int().positive(),
+      })
+      .optional(),
   }),
   /** Agent → coordinator, reply to prepare. */
   "parallax.v1.ready": z.object({
@@ -184,7 +202,32 @@ export const MESSAGE_SCHEMAS = {
     phases: z.record(z.string(), z.partialRecord(targetName, phaseInterval)).optional(),
     /** How the load generator itself fared: event-loop delay (HdrHistogram, base64, µs) and CPU time used. */
     generator: z.object({ eventLoopDelay: z.string(), cpuMicros: z.number(), wallMs: z.number() }).optional(),
+    /**
+     * A shadow job's stream accounting for the interval. The exchanges it counted are acked only
+     * once this snapshot is stored, so an agent that dies loses nothing; `exchanges` lets the
+     * coordinator tell a redelivered exchange it already counted (`parallax.v1.counted-query`).
+     */
+    shadow: z
+      .object({
+        /** Ids of the exchanges compared (or held back) in this interval. */
+        exchanges: z.array(z.string()),
+        /** Messages taken from the stream, whatever became of them. */
+        received: z.number().int(),
+        /** Acked without comparing: not in the sample. */
+        sampledOut: z.number().int(),
+        /** Delivered again after an earlier delivery was not acked in time. */
+        redelivered: z.number().int(),
+        /** Redelivered, but already counted (by this or another agent): acked, not counted again. */
+        duplicates: z.number().int(),
+        /** Not a captured exchange (foreign or corrupt message): acked and dropped. */
+        malformed: z.number().int(),
+      })
+      .optional(),
   }),
+  /** Agent → coordinator (request/reply) of a shadow job: which of these redelivered exchanges were counted already? */
+  "parallax.v1.counted-query": z.object({ runId: z.string(), ids: z.array(z.string()) }),
+  /** Coordinator → agent, reply: the subset of the ids that a stored snapshot already counted. */
+  "parallax.v1.counted": z.object({ runId: z.string(), ids: z.array(z.string()) }),
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS;

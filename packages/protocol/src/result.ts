@@ -64,7 +64,7 @@ export interface DiffSummary {
   readonly groups: readonly DiffGroup[];
 }
 
-export type RunMode = "local" | "nats";
+export type RunMode = "local" | "nats" | "shadow";
 /** The load models a run can use (the scenario package's registry; protocol imports nothing of ours). */
 export type LoadModelName = "constant" | "ramp" | "steps" | "replay" | "closed";
 export type RunStatus = "completed" | "degraded" | "aborted";
@@ -292,6 +292,53 @@ export interface RunResult {
   readonly skipped: { readonly count: number; readonly reasons: Record<string, number> };
   /** Step (capacity) runs only. */
   readonly capacity?: CapacityResult;
+  /** `parallax shadow` only: where the exchanges came from and what became of each. */
+  readonly shadow?: ShadowResult;
+}
+
+/**
+ * A continuous shadow comparison's stream accounting, for the whole run (report.json) or one
+ * window (windows/<start>.json). Every exchange taken from the stream is counted once in exactly
+ * one of compared, heldBack, sampledOut or malformed; redeliveries of exchanges already counted
+ * are `duplicates`, counted nowhere else.
+ */
+export interface ShadowResult {
+  /** The traffic stream (`--stream`) and the durable consumer the agents share. */
+  readonly stream: string;
+  readonly durable: string;
+  /** Where each target's latency was measured: production's by the tap (arrival to the end of its answer), the others' by the agent that sent the request. */
+  readonly measuredAt: { readonly production: "tap"; readonly candidate: "agent"; readonly secondary?: "agent" };
+  /** Compared fraction (`--sample`), 1 when every exchange is compared. */
+  readonly sample: number;
+  /** The window this result covers; the whole run for report.json. */
+  readonly window: { readonly from: string; readonly to: string; readonly lengthMs: number };
+  /** Distinct exchanges taken from the stream and counted. */
+  readonly received: number;
+  /** Sent to the candidate (and secondary) and compared with production's captured answer. */
+  readonly compared: number;
+  /** Not sent: unsafe for the candidate and secondary without an allowance (see `skipped`). */
+  readonly heldBack: number;
+  readonly sampledOut: number;
+  readonly malformed: number;
+  /** Deliveries of an exchange after the first (an agent died or stalled before acking). */
+  readonly redelivered: number;
+  /** Redeliveries of exchanges already counted: acked and not counted again. */
+  readonly duplicates: number;
+  /** What the agents have not consumed yet, when the result was written: stored and undelivered, delivered and unacked. */
+  readonly backlog: { readonly pending: number; readonly inFlight: number };
+  /** Threshold state changes so far (report.json), or in the window: when a threshold started or stopped holding. */
+  readonly events: readonly ShadowThresholdEvent[];
+}
+
+export interface ShadowThresholdEvent {
+  readonly at: string;
+  /** The window whose evaluation changed state (its start). */
+  readonly window: string;
+  readonly expression: string;
+  readonly endpoint?: string;
+  readonly state: "pass" | "fail";
+  readonly observed: number | null;
+  readonly limit: number | null;
 }
 
 export type TargetResults = Partial<Record<TargetName, TargetResult>>;

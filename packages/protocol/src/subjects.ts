@@ -11,6 +11,8 @@ export const SUBJECTS = {
   /** Snapshots go through the durable stream under this subject. */
   snapshots: (runId: string, agentId: string) => `parallax.v1.run.${runId}.snapshots.${agentId}`,
   runSnapshots: (runId: string) => `parallax.v1.run.${runId}.snapshots.*`,
+  /** A shadow job's agents ask its coordinator here whether redelivered exchanges were counted already. */
+  shadowCounted: (runId: string) => `parallax.v1.run.${runId}.counted`,
   /** Live exchanges a tap captured, in the traffic stream named `stream`. */
   traffic: (stream: string) => `parallax.v1.traffic.${stream}`,
 } as const;
