@@ -26,6 +26,11 @@ export class ProtocolRouter implements Target {
     return target === undefined ? Promise.resolve(request.grpc === undefined ? NO_HTTP : NO_GRPC) : target.send(request);
   }
 
+  /** Connects those of its targets that can, at once. */
+  async connect(timeoutMs: number): Promise<void> {
+    await Promise.all([this.#http?.connect?.(timeoutMs), this.#grpc?.connect?.(timeoutMs)]);
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#http?.close(), this.#grpc?.close()]);
   }

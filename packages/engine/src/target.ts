@@ -30,5 +30,13 @@ export interface Target {
   readonly name: TargetName;
   /** Never rejects: transport failures and timeouts come back as `{ ok: false }`. */
   send(request: PreparedRequest): Promise<Outcome>;
+  /**
+   * Open the target's connection(s) before the run's start instant, so that the first measured
+   * requests do not pay for connection setup; no request reaches the target. Resolves when
+   * connected, or once `timeoutMs` has passed if not; never rejects: an unreachable target is not
+   * an error here, the run counts its failures. Optional: HttpTarget has none (undici connects on
+   * the first request).
+   */
+  connect?(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -64,4 +64,17 @@ describe("recorded gRPC calls", () => {
     assert.equal(grpcCallProblem(call("ModelInfer", { model_name: "m" }), protos), undefined);
     assert.throws(() => prepareRequest(call("ModelInfer", {}), { runId: "r1", allowUnsafeProduction: [] }), /no protos were given/);
   });
+
+  it("refuse a 64-bit integer the recording wrote as a JSON number beyond 2^53, which parsing rounded", () => {
+    const recorded = { ...call("ModelInfer", {}), body: new TextEncoder().encode('{"parameters": {"p": {"int64_param": 9007199254740993}}}') };
+    assert.equal(grpcCallProblem(recorded, protos), '$.parameters.p.int64_param: 9007199254740992 is beyond 2^53 and may have been rounded; write 64-bit integers as strings (e.g. "9007199254740993")');
+    assert.equal(grpcCallProblem({ ...recorded, body: new TextEncoder().encode('{"parameters": {"p": {"int64_param": "9007199254740993"}}}') }, protos), undefined);
+  });
+
+  it("send a map entry or a field the recording's redaction replaced as unset", () => {
+    // The redaction replaces a member named like a secret, here a map key, whatever its value was.
+    const redacted = call("ModelInfer", { model_name: "m", parameters: { tenant: { string_param: "acme" }, token: "[REDACTED]" } });
+    assert.equal(grpcCallProblem(redacted, protos), undefined);
+    assert.deepEqual(prepare(redacted).grpc?.message, prepare(call("ModelInfer", { model_name: "m", parameters: { tenant: { string_param: "acme" } } })).grpc?.message);
+  });
 });

@@ -30,17 +30,29 @@ export interface GrpcTargetOptions {
   readonly keepHeaders: readonly string[];
   /** JSON bodies above this are kept only up to it, and marked truncated. */
   readonly maxBodyBytes: number;
-  /** Largest response message accepted (grpc-js default 4 MiB); a larger one is a RESOURCE_EXHAUSTED outcome. */
+  /**
+   * Largest response message accepted, default `GRPC_TARGET_DEFAULTS.maxMessageBytes` (64 MiB,
+   * not grpc-js' 4 MiB: model servers answer with large tensors); a larger one is
+   * `{ ok: false, error: "response too large" }`.
+   */
   readonly maxMessageBytes?: number;
   /** Connect only to these addresses (those an allowlist checked), whatever DNS answers later. */
   readonly addresses?: readonly string[];
 }
+
+export const GRPC_TARGET_DEFAULTS = Object.freeze({ maxMessageBytes: 64 * 1024 * 1024 });
 
 /** Our own deadline firing vs a DEADLINE_EXCEEDED the server sent: a status this close to the deadline is ours. */
 const DEADLINE_SLACK_MS = 10;
 const SECRET_HEADERS = new Set(DEFAULT_REDACTED_HEADERS);
 const NOT_GRPC: Outcome = Object.freeze({ ok: false, error: "not a gRPC call" });
 const MALFORMED: Outcome = Object.freeze({ ok: false, error: "malformed response" });
+/**
+ * The details grpc-js gives the RESOURCE_EXHAUSTED it makes up when a response exceeds the
+ * receive limit (as sent, or once decompressed); the limit is the last number. A server that
+ * refuses a request too large for it sends the same words, but with its own limit.
+ */
+const TOO_LARGE = /^Received message (?:larger than max \(\d+ vs (\d+)\)|that decompresses to a size larger than (\d+))$/;
 const passThrough = (bytes: Buffer): Buffer => bytes;
 
 /**
@@ -55,7 +67,12 @@ const passThrough = (bytes: Buffer): Buffer => bytes;
  *   with the errno HTTP would report (`ECONNREFUSED`, `ENOTFOUND`, ...) when grpc-js names one,
  *   else `UNAVAILABLE`;
  * - an OK response without a message, or one that does not decode as the method's response type:
- *   `{ ok: false, error: "malformed response" }`.
+ *   `{ ok: false, error: "malformed response" }`;
+ * - a response above `maxMessageBytes`: `{ ok: false, error: "response too large" }` (grpc-js
+ *   reports it as RESOURCE_EXHAUSTED, but no server said so);
+ * - CANCELLED: `{ ok: false, error: "cancelled" }`. Parallax never cancels a call but by its
+ *   deadline, so a CANCELLED is grpc-js' word for a connection that went away mid-call (a target
+ *   killed or restarted), or a proxy's for the same, not an answer to compare.
  * Retries are off (`grpc.enable_retries: 0`): a recorded call reaches a target at most once.
  */
 export class GrpcTarget implements Target {
@@ -66,9 +83,12 @@ export class GrpcTarget implements Target {
   readonly #replacedNames: ReadonlySet<string>;
   readonly #keepHeaders: readonly string[];
   readonly #maxBodyBytes: number;
+  readonly #maxMessageBytes: number;
 
   constructor(options: GrpcTargetOptions) {
-    const { target, channelCredentials, channelOptions } = channelFor(options);
+    const maxMessageBytes = options.maxMessageBytes ?? GRPC_TARGET_DEFAULTS.maxMessageBytes;
+    const { target, channelCredentials, channelOptions } = channelFor({ ...options, maxMessageBytes });
+    this.#maxMessageBytes = maxMessageBytes;
     this.name = options.name;
     this.#timeoutMs = options.timeoutMs;
     this.#extraMetadata = Object.entries(options.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value] as const);
@@ -99,6 +119,23 @@ export class GrpcTarget implements Target {
         unary.on("status", (status: StatusObject) => resolve(this.#outcome(call, status, response, initial, deadline)));
       } catch (error) {
         resolve({ ok: false, error: error instanceof Error ? error.message : "unknown error" });
+      }
+    });
+  }
+
+  /**
+   * Bring the channel to READY (name resolved, TCP and TLS connected, HTTP/2 settings exchanged)
+   * without sending a call, so the first calls of the run do not pay for it. Resolves once READY,
+   * or at `timeoutMs` if it is not (an unreachable target waits the whole timeout; with several
+   * pinned addresses, READY is the first one connected); never rejects: the run counts a target's
+   * failures, this does not.
+   */
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      try {
+        this.#client.waitForReady(Date.now() + timeoutMs, () => resolve());
+      } catch {
+        resolve();
       }
     });
   }
@@ -138,6 +175,11 @@ export class GrpcTarget implements Target {
   /** A status grpc-js made up because no server answered, as an error kind; undefined for a server's status. */
   #transportFailure(code: number, details: string, deadline: number): string | undefined {
     if (code === Status.DEADLINE_EXCEEDED && Date.now() >= deadline - DEADLINE_SLACK_MS) return "timeout";
+    if (code === Status.CANCELLED) return "cancelled";
+    if (code === Status.RESOURCE_EXHAUSTED) {
+      const limit = TOO_LARGE.exec(details);
+      return limit !== null && Number(limit[1] ?? limit[2]) === this.#maxMessageBytes ? "response too large" : undefined;
+    }
     if (code !== Status.UNAVAILABLE) return undefined;
     // A server's UNAVAILABLE comes over a READY channel; a refused or lost connection leaves it in
     // TRANSIENT_FAILURE or IDLE, and grpc-js says so in the details.

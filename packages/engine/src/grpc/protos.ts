@@ -7,7 +7,7 @@
 // field by field without an error. The method options proto-loader exposes
 // (`MethodDefinition.options.idempotency_level`) come from protobufjs' `Method.options`, read here.
 
-import { InvalidInputError } from "@parallax/protocol";
+import { InvalidInputError, REDACTED } from "@parallax/protocol";
 import { accessSync, constants } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -44,11 +44,18 @@ export interface GrpcMethod {
   /**
    * A proto3 JSON request (proto or lowerCamelCase field names) to wire bytes. Stricter than
    * protobufjs' `fromObject`, which ignores what it does not know: an unknown field, a wrong
-   * type, a bad enum name or bad base64 throws an `InvalidInputError` whose location is the JSON
-   * path (`$.inputs[0].shape[1]`).
+   * type, a bad enum name, bad base64 or a 64-bit integer written as a JSON number beyond 2^53
+   * throws an `InvalidInputError` whose location is the JSON path (`$.inputs[0].shape[1]`).
+   *
+   * A field whose value is exactly `REDACTED` (the recording's redaction replaced it, whatever its
+   * type) is not sent, and neither is a map entry whose value is `REDACTED`; see `messageFromJson`.
    */
   encodeRequest(message: unknown): Buffer;
-  /** Wire bytes to the canonical proto3 JSON object; throws on bytes that do not decode. */
+  /**
+   * Wire bytes to the canonical proto3 JSON object; throws on bytes that do not decode. Fields the
+   * proto does not know (a newer server's additions) are kept as `"#<number>"` members beside the
+   * known ones, at any depth but inside map values; see `addUnknownFields`.
+   */
   decodeResponse(bytes: Uint8Array): unknown;
 }
 
@@ -218,8 +225,110 @@ class ProtoMethod implements GrpcMethod {
   }
 
   decodeResponse(bytes: Uint8Array): unknown {
-    return this.#response.toObject(this.#response.decode(bytes), TO_JSON);
+    const json = this.#response.toObject(this.#response.decode(bytes), TO_JSON);
+    // protobufjs drops unknown fields while decoding; a second walk over the tags (known scalars
+    // skipped by length, nothing allocated unless a tag is unknown) puts them back.
+    addUnknownFields(this.#response, protobuf.Reader.create(bytes), bytes.length, json);
+    return json;
   }
+}
+
+// ---- unknown fields of a response → `#<number>` members ---------------------------------------------
+
+const UINT64_MASK = (1n << 64n) - 1n;
+const ANY = ".google.protobuf.Any";
+
+/**
+ * Adds the fields of the message at `reader.pos..end` that `type` does not declare to `json` (the
+ * message as `toObject` made it), and does the same inside every known message field, singular or
+ * repeated (the k-th occurrence on the wire is the k-th array element). Each goes under `"#<field
+ * number>"`, a key no proto3 JSON name can be, so the structural diff reports a candidate's new
+ * field as `added` at `$['#12']` or `$.items[*]['#7']`. The raw wire value, since its type is
+ * unknown:
+ * - varint: its 64 bits as an unsigned decimal string (an int32 -1 reads "18446744073709551615",
+ *   a sint64 keeps its zigzag encoding, a bool is "0" or "1");
+ * - fixed64 and fixed32: their bits as an unsigned little-endian decimal string (a float's or a
+ *   double's bits too, not its value);
+ * - length-delimited (strings, bytes, messages, packed lists): base64 of the bytes;
+ * - groups: left out.
+ * A number found more than once is an array of the values, in wire order. Not looked into: map
+ * values (the entry's key would have to be decoded to find the JSON member) and `Any` (its JSON
+ * is the packed message's).
+ */
+function addUnknownFields(type: protobuf.Type, reader: protobuf.Reader, end: number, json: Record<string, unknown>): void {
+  // How many elements of each repeated message field were walked; made on the first one.
+  let seen: Map<number, number> | undefined;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    const id = tag >>> 3;
+    const wireType = tag & 7;
+    const field = type.fieldsById[id];
+    if (field === undefined) {
+      addUnknownField(reader, id, wireType, json);
+      continue;
+    }
+    const sub = field.resolvedType;
+    if (wireType !== 2 || field.map || !(sub instanceof protobuf.Type) || sub.fullName === ANY) {
+      reader.skipType(wireType);
+      continue;
+    }
+    const length = reader.uint32();
+    const subEnd = reader.pos + length;
+    let value = json[field.name];
+    if (field.repeated) {
+      seen ??= new Map();
+      const index = seen.get(id) ?? 0;
+      seen.set(id, index + 1);
+      value = Array.isArray(value) ? (value[index] as unknown) : undefined;
+    }
+    if (isObject(value)) addUnknownFields(sub, reader, subEnd, value);
+    reader.pos = subEnd;
+  }
+}
+
+function addUnknownField(reader: protobuf.Reader, id: number, wireType: number, json: Record<string, unknown>): void {
+  const start = reader.pos;
+  let value: string;
+  switch (wireType) {
+    case 0:
+      reader.skipType(0);
+      value = varintText(reader.buf, start, reader.pos);
+      break;
+    case 1:
+      reader.skipType(1);
+      value = littleEndianText(reader.buf, start, 8);
+      break;
+    case 5:
+      reader.skipType(5);
+      value = littleEndianText(reader.buf, start, 4);
+      break;
+    case 2: {
+      const bytes = reader.bytes();
+      value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+      break;
+    }
+    default:
+      // A group (3); anything else (4, 6, 7) is malformed and throws, as decode would have.
+      reader.skipType(wireType);
+      return;
+  }
+  const key = `#${id}`;
+  const previous = json[key];
+  if (previous === undefined) json[key] = value;
+  else if (Array.isArray(previous)) previous.push(value);
+  else json[key] = [previous, value];
+}
+
+function varintText(buf: Uint8Array, start: number, end: number): string {
+  let n = 0n;
+  for (let i = start, shift = 0n; i < end; i++, shift += 7n) n |= BigInt((buf[i] ?? 0) & 0x7f) << shift;
+  return (n & UINT64_MASK).toString();
+}
+
+function littleEndianText(buf: Uint8Array, start: number, size: number): string {
+  let n = 0n;
+  for (let i = size - 1; i >= 0; i--) n = (n << 8n) | BigInt(buf[start + i] ?? 0);
+  return n.toString();
 }
 
 // ---- proto3 JSON → the object protobufjs' fromObject takes, checked on the way -------------------
@@ -247,6 +356,15 @@ function fieldOf(type: protobuf.Type, key: string): protobuf.Field | undefined {
   return Object.hasOwn(type.fields, camel) ? type.fields[camel] : undefined;
 }
 
+/**
+ * Recordings are redacted at ingest: a member named like a secret (`password`, `token`, ...) has
+ * its whole value, whatever it was (a string, a number, an object, a list, a map), replaced by the
+ * string `REDACTED`. Such a field is not sent at all (the server sees it unset, as a redacted
+ * metadata entry is not sent) rather than refused for its type or sent as the literal text, and so
+ * is a map entry whose value is `REDACTED` (its key was the secret name). A list element is never
+ * redacted on its own, so one equal to `REDACTED` gets the usual type check: a string list sends
+ * it as it is.
+ */
 function messageFromJson(type: protobuf.Type, value: unknown, path: string): Record<string, unknown> {
   if (!isObject(value)) throw invalid(path, `expected a JSON object for ${typeName(type)} (got ${describe(value)})`);
   // protobufjs reads `Any` in its JSON form (`@type` and the packed message's fields) itself.
@@ -258,7 +376,8 @@ function messageFromJson(type: protobuf.Type, value: unknown, path: string): Rec
     const field = fieldOf(type, key);
     if (field === undefined) throw invalid(at, `${typeName(type)} has no field "${key}"`);
     if (Object.hasOwn(object, field.name)) throw invalid(at, `field ${field.name} of ${typeName(type)} is given twice`);
-    if (fieldValue === null) continue; // proto3 JSON: null is the default value
+    // proto3 JSON: null is the default value; REDACTED, see above.
+    if (fieldValue === null || fieldValue === REDACTED) continue;
     const oneof = field.partOf;
     if (oneof !== null && oneof.oneof.length > 1) {
       const other = oneofs.get(oneof.name);
@@ -282,6 +401,7 @@ function mapFromJson(field: protobuf.Field, value: unknown, path: string): Recor
   for (const [key, item] of Object.entries(value)) {
     const at = member(path, key);
     if (keyType === "bool" ? key !== "true" && key !== "false" : keyType !== "string" && !INTEGER.test(key)) throw invalid(at, `map key "${key}" is not a ${keyType}`);
+    if (item === REDACTED) continue;
     map[key] = valueFromJson(field, item, at);
   }
   return map;
@@ -335,10 +455,19 @@ function valueFromJson(field: protobuf.Field, value: unknown, path: string): unk
     default: {
       const range = RANGES[type];
       if (range === undefined) break;
-      const text = typeof value === "number" && Number.isInteger(value) ? String(value) : typeof value === "string" && INTEGER.test(value) ? value : undefined;
-      if (text === undefined) break;
-      const n = BigInt(text);
-      if (n < range[0] || n > range[1]) throw invalid(path, `${text} is out of range for ${type} field ${field.name}`);
+      let n: bigint;
+      if (typeof value === "number" && Number.isInteger(value)) {
+        // JSON.parse has already rounded a number beyond 2^53 to the nearest double: the digits
+        // the recording had are gone, so refuse it rather than send a neighbouring value.
+        if (field.long && !Number.isSafeInteger(value)) throw invalid(path, `${value} is beyond 2^53 and may have been rounded; write 64-bit integers as strings (e.g. "9007199254740993")`);
+        n = BigInt(value);
+      } else if (typeof value === "string" && INTEGER.test(value)) {
+        n = BigInt(value);
+      } else {
+        break;
+      }
+      const text = n.toString();
+      if (n < range[0] || n > range[1]) throw invalid(path, `${typeof value === "string" ? value : text} is out of range for ${type} field ${field.name}`);
       // 64-bit values stay strings: protobufjs parses them with Long, without losing digits.
       return field.long ? text : Number(text);
     }

@@ -6,7 +6,17 @@
 //   server faults (issue 6: UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE, DATA_LOSS)
 //                                        → 560 + code   (562, 564, 573, 574, 575)
 //   every other status (the caller's or the application's answer: INVALID_ARGUMENT, NOT_FOUND, ...)
-//                                        → 460 + code   (461 CANCELLED … 476 UNAUTHENTICATED)
+//                                        → 460 + code   (463 INVALID_ARGUMENT … 476 UNAUTHENTICATED)
+// Not answers, so never encoded by GrpcTarget (which reports them as `{ ok: false, error }`, not
+// compared; the numbers below stay defined so the table is total):
+//   CANCELLED (461)                      → "cancelled": Parallax cancels no call but by its deadline
+//                                          ("timeout"), so it is grpc-js' (or a proxy's) word for a
+//                                          connection lost mid-call, e.g. a target killed mid-run
+//   RESOURCE_EXHAUSTED that grpc-js makes up for a response above the target's maxMessageBytes
+//                                        → "response too large" (a server's own RESOURCE_EXHAUSTED
+//                                          stays 468)
+//   DEADLINE_EXCEEDED at our deadline    → "timeout" (a server's own stays 564)
+//   UNAVAILABLE without a connection     → the errno, or "UNAVAILABLE" (a server's own stays 574)
 // The 46x/56x ranges are unassigned in the HTTP status registry, so no number reads as a
 // different HTTP meaning (plain 500+code would make INVALID_ARGUMENT a "503" and count it as a
 // server error; the usual gRPC→HTTP table folds several codes into 400/409/500, so a status diff
