@@ -2,12 +2,15 @@ import { LoopDelaySampler, protosFromJSON, systemClock, warmUpHttpClient, type C
 import {
   PROTOCOL_VERSION,
   SUBJECTS,
+  TARGET_NAMES,
   decodeBundle,
   decodeMessage,
   encodeMessage,
+  isSubjectToken,
   type Logger,
   type MessageOf,
   type Payload,
+  type TargetName,
 } from "@parallax/protocol";
 import { decodeHistogram } from "@parallax/metrics";
 import { parseJsonl } from "@parallax/recording";
@@ -15,6 +18,7 @@ import { resolveShippedScenario, type Scenario } from "@parallax/scenario";
 import type { Bus, BusMessage, Subscription } from "@parallax/transport";
 import type { TargetDecision } from "./allowlist.js";
 import { PreparedRun, targetFactory, type TargetFactory } from "./run.js";
+import { ShadowRun, type ShadowInterval, type ShadowJob } from "./shadow-run.js";
 import { assertTransition, type AgentState } from "./states.js";
 
 /** Kept under NATS's default 1 MB message limit, with room for the envelope. */
@@ -45,8 +49,14 @@ export interface AgentOptions {
   readonly cpuUsage?: () => { readonly user: number; readonly system: number };
 }
 
+/** A share of a load run, or a shadow job: prepared, started, snapshotted and stopped alike. */
+type Job = PreparedRun | ShadowRun;
+
+/** Longest wait for a target's connection before answering ready: an unreachable one is the run's to count, not prepare's. */
+const CONNECT_TIMEOUT_MS = 3000;
+
 interface Active {
-  readonly run: PreparedRun;
+  readonly run: Job;
   readonly control: Subscription;
   readonly abort: AbortController;
   /** Checks the coordinator's lease from prepare on: an agent left `ready` by a vanished coordinator frees itself. */
@@ -181,16 +191,22 @@ export class Agent {
       if (!bytes) throw new Error(`bundle ${m.bundle.key} not found`);
       const bundle = decodeBundle(bytes, m.bundle.digest);
       const scenario = await resolveShippedScenario(bundle.scenario, this.#o.env ?? {});
-      const checked = await this.#checkTargets(scenario);
+      const problem = m.shadow ? shadowJobProblem(m.shadow) : undefined;
+      // A shadow job never sends to production: its answers were captured by the tap.
+      const checked = problem ?? (await this.#checkTargets(scenario, m.shadow ? SHADOW_TARGETS : TARGET_NAMES));
       if (typeof checked === "string") {
         this.#to("idle");
         return refuse(checked);
       }
       await warmUpHttpClient();
-      const recording = parseJsonl(bundle.recording, `bundle ${m.bundle.digest.slice(0, 12)}`);
       const protos = bundle.protos === undefined ? undefined : protosFromJSON(bundle.protos);
-      const run = new PreparedRun(m.runId, m.epoch, scenario, recording, m.segment, this.#o.createTarget ?? targetFactory, checked, protos);
+      const createTarget = this.#o.createTarget ?? targetFactory;
+      const run: Job = m.shadow
+        ? new ShadowRun({ runId: m.runId, epoch: m.epoch, scenario, job: m.shadow, bus: this.#o.bus, clock: this.#clock, logger: this.#log, createTarget, pinnedAddresses: checked, protos })
+        : new PreparedRun(m.runId, m.epoch, scenario, parseJsonl(bundle.recording, `bundle ${m.bundle.digest.slice(0, 12)}`), m.segment, createTarget, checked, protos);
       warmUpSnapshots(run, this.#o.id);
+      // A gRPC channel connects on its first call: connected now, the first second is not a handshake's.
+      await run.connect(Math.min(CONNECT_TIMEOUT_MS, ...Object.values(scenario.targets).map((t) => t?.timeoutMs ?? CONNECT_TIMEOUT_MS)));
       const control = this.#o.bus.subscribe(SUBJECTS.runControl(m.runId), (c) => this.#onRunControl(c));
       const leaseTimer = setInterval(() => this.#checkLease(), LEASE_CHECK_MS);
       leaseTimer.unref();
@@ -210,7 +226,7 @@ export class Agent {
         cpu: undefined,
       };
       this.#to("ready");
-      this.#log.info({ runId: m.runId, planned: run.planned }, "ready");
+      this.#log.info({ runId: m.runId, planned: run.planned, ...(m.shadow ? { shadow: m.shadow } : {}) }, "ready");
       return encodeMessage("parallax.v1.ready", { runId: m.runId, epoch: m.epoch, agentId: this.#o.id, planned: run.planned });
     } catch (error) {
       this.#to("idle");
@@ -222,10 +238,11 @@ export class Agent {
    * Every target URL against this agent's own rules: the refusal reason, or the addresses each
    * URL may be reached at (pinned, so a changed DNS answer cannot redirect the load later).
    */
-  async #checkTargets(scenario: Scenario): Promise<string | Map<string, readonly string[]>> {
+  async #checkTargets(scenario: Scenario, names: readonly TargetName[]): Promise<string | Map<string, readonly string[]>> {
     const pinned = new Map<string, readonly string[]>();
     if (!this.#o.checkTarget) return pinned;
-    for (const [name, spec] of Object.entries(scenario.targets)) {
+    for (const name of names) {
+      const spec = scenario.targets[name];
       if (!spec) continue;
       for (const url of new Set([spec.url, spec.grpcUrl ?? spec.url])) {
         const decision = await this.#o.checkTarget(new URL(url));
@@ -266,14 +283,20 @@ export class Agent {
   async #run(active: Active, startAtWall: number): Promise<void> {
     this.#to("running");
     const { run, abort } = active;
-    const startAt = this.#clock.now() + (startAtWall - this.#clock.wallNow());
+    // A shadow job has no schedule: it starts consuming at once, and its windows count from then.
+    const startAt = run instanceof ShadowRun ? this.#clock.now() : this.#clock.now() + (startAtWall - this.#clock.wallNow());
     active.startAt = startAt;
     active.loopDelay.start();
     active.cpu = this.#cpuNow();
     const snapshots = setInterval(() => this.#snapshot(active, false), SNAPSHOT_MS);
     try {
-      const result = await run.run(this.#clock, startAt, abort.signal);
-      this.#log.info({ runId: run.runId, done: result.done, notSent: result.notSent }, "segment finished");
+      if (run instanceof ShadowRun) {
+        const result = await run.run(abort.signal);
+        this.#log.info({ runId: run.runId, done: result.done, notStarted: result.notSent }, "shadow job stopped");
+      } else {
+        const result = await run.run(this.#clock, startAt, abort.signal);
+        this.#log.info({ runId: run.runId, done: result.done, notSent: result.notSent }, "segment finished");
+      }
     } catch (error) {
       this.#log.error({ runId: run.runId, err: error }, "run failed");
     } finally {
@@ -317,6 +340,8 @@ export class Agent {
     const window = { fromMs: active.windowFromMs, toMs };
     active.windowFromMs = toMs;
     const generator = this.#generator(active);
+    // Taken in the same turn as the sink's data: an exchange is in the snapshot that holds its counts.
+    const shadow: ShadowInterval | undefined = run instanceof ShadowRun ? run.takeInterval() : undefined;
     const payload: Payload<"parallax.v1.snapshot"> = {
       runId: run.runId,
       agentId: this.#o.id,
@@ -333,23 +358,31 @@ export class Agent {
       ...(Object.keys(data.phases).length ? { phases: data.phases } : {}),
       ...(Object.keys(data.endpoints).length ? { endpoints: data.endpoints } : {}),
       ...(generator ? { generator } : {}),
+      ...(shadow ? { shadow: shadow.section } : {}),
     };
     const bytes = withinMessageLimit(payload);
     const subject = SUBJECTS.snapshots(run.runId, this.#o.id);
     const id = `${run.runId}.${this.#o.id}.${run.epoch}.${seq}`;
-    active.publishing = active.publishing.then(() => this.#appendWithRetry(subject, bytes, id));
+    // A shadow job's messages are acked once the snapshot counting them is stored; nak'd if it is lost.
+    active.publishing = active.publishing.then(async () => {
+      const stored = await this.#appendWithRetry(subject, bytes, id);
+      shadow?.settle(stored);
+    });
   }
 
-  /** The stream dedupes by id, so retrying a snapshot whose ack was lost can never count it twice. */
-  async #appendWithRetry(subject: string, bytes: Uint8Array, id: string): Promise<void> {
+  /**
+   * The stream dedupes by id, so retrying a snapshot whose ack was lost can never count it twice.
+   * Resolves with whether it was stored.
+   */
+  async #appendWithRetry(subject: string, bytes: Uint8Array, id: string): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.#o.bus.stream.append(subject, bytes, { id });
-        return;
+        return true;
       } catch (error) {
         if (attempt >= 30) {
           this.#log.error({ id, err: error }, "snapshot lost after retries");
-          return;
+          return false;
         }
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -372,7 +405,7 @@ export class Agent {
  * in a local run, the coordinator's decoding in this same process): some 15 ms that would delay
  * the sends due at that moment. Pay it before the start instant instead, on an empty interval.
  */
-function warmUpSnapshots(run: PreparedRun, agentId: string): void {
+function warmUpSnapshots(run: Job, agentId: string): void {
   const data = run.sink.take();
   const payload: Payload<"parallax.v1.snapshot"> = {
     runId: run.runId,
@@ -392,6 +425,16 @@ function warmUpSnapshots(run: PreparedRun, agentId: string): void {
   if (decoded.ok && decoded.message.type === "parallax.v1.snapshot") {
     for (const t of Object.values(decoded.message.targets)) if (t) decodeHistogram(t.histogram);
   }
+}
+
+/** The shadow job's targets: production's answers come from the stream, never from production. */
+const SHADOW_TARGETS: readonly TargetName[] = ["candidate", "secondary"];
+
+/** What the schema cannot say about a shadow job: its names become subject tokens. */
+function shadowJobProblem(job: ShadowJob): string | undefined {
+  if (!isSubjectToken(job.stream)) return `invalid traffic stream name ${JSON.stringify(job.stream)}: use letters, digits, "_" and "-" only`;
+  if (!isSubjectToken(job.durable)) return `invalid durable consumer name ${JSON.stringify(job.durable)}: use letters, digits, "_" and "-" only`;
+  return undefined;
 }
 
 /**

@@ -169,6 +169,11 @@ export class PreparedRun {
     });
   }
 
+  /** Opens the targets' connections that can be opened without a request (gRPC channels), before the start instant. */
+  async connect(timeoutMs: number): Promise<void> {
+    await Promise.all(this.#targets.map((t) => t.connect?.(timeoutMs)));
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.#targets.map((t) => t.close()));
   }
