@@ -1,20 +1,14 @@
 import { randomInt } from "node:crypto";
-import { performance } from "node:perf_hooks";
-import { createComparison, sampleTally, summarize, summarizeComparisons } from "@parallax/diff";
-import { emptyHistogramEncoded, encodeHistogram, latencySummaryMs, type LoggedInterval } from "@parallax/metrics";
+import { createComparison, sampleTally, summarizeComparisons } from "@parallax/diff";
+import { emptyHistogramEncoded, type LoggedInterval } from "@parallax/metrics";
 import {
-  InfrastructureError,
-  REPORT_SCHEMA_VERSION,
   SUBJECTS,
   TARGET_NAMES,
-  decodeExpected,
   decodeMessage,
-  emptyTargetCounts,
   encodeBundle,
   encodeMessage,
   systemClock,
   type AgentResult,
-  type ComparisonReport,
   type Clock,
   type Logger,
   type Progress,
@@ -24,24 +18,25 @@ import {
   type RunResult,
   type RunStatus,
   type TargetName,
-  type TargetResult,
 } from "@parallax/protocol";
 import { encodeJsonl } from "@parallax/recording";
 import { formatSegment, planForRecording, segmentSize, splitEvenly, toScenarioDocument, type Scenario, type Segment } from "@parallax/scenario";
-import { RequestTimeoutError, type Bus, type Subscription } from "@parallax/transport";
+import type { Bus, Subscription } from "@parallax/transport";
+import { prepareAll, waitForAgents } from "./agents.js";
 import { analyseCapacity, brokenTargets } from "./capacity/analysis.js";
+import { delay } from "./delay.js";
 import { generatorHealth } from "./generator.js";
 import { SnapshotMerger } from "./merge.js";
 import { AgentRegistry, type KnownAgent } from "./registry.js";
-import { endpointDiffs, endpointResults, endpointScope } from "./endpoints.js";
+import { endpointScope } from "./endpoints.js";
 import type { MetricsScope } from "./metrics-scope.js";
-import { evaluateThreshold, evaluateVerdict, observedText } from "./verdict.js";
+import { buildRunResult } from "./result.js";
+import { evaluateThreshold, observedText } from "./verdict.js";
 
 // Liveness and pacing, together.
 export const LEASE_MS = 5000;
 const LEASE_RENEW_MS = 1000;
 const TICK_MS = 200;
-const PREPARE_RETRY_MS = 250;
 const PROGRESS_MS = 1000;
 /** After a stop, how long agents get to send their final snapshot. */
 const STOP_GRACE_MS = 10_000;
@@ -364,26 +359,6 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
   function buildResult(): RunResult {
     // Throughput is over the time load was offered: the closed model's duration, else start to finish.
     const measuredMs = plan.kind === "closed" ? plan.durationMs : Math.max(1, endedAt - startInstant);
-    const targets: Partial<Record<TargetName, TargetResult>> = {};
-    for (const name of TARGET_NAMES) {
-      const spec = scenario.targets[name];
-      if (spec) targets[name] = targetResult(spec.url, merger.targets.get(name), measuredMs);
-    }
-    const diff = summarize(merger.diff, scenario.compare.noise);
-    const production = targets.production as TargetResult;
-    const candidate = targets.candidate as TargetResult;
-    const comparisons: ComparisonReport[] = summarizeComparisons(merger.diff, scenario.compare.rules);
-    const diffs = endpointDiffs(merger.diff, diff);
-    const runScope: MetricsScope = {
-      target: (name) => {
-        const m = merger.targets.get(name);
-        return m && { requests: m.requests, responses: m.responses, errors: m.errors, latency: m.latency, rps: targets[name]?.throughputRps ?? 0 };
-      },
-      diff: { compared: diff.compared, different: diff.different },
-      comparisons,
-    };
-    const scopeOf = (endpoint: string | undefined) => (endpoint === undefined ? runScope : endpointScope(endpoint, merger.endpoints, diffs, comparisons));
-    const verdict = evaluateVerdict(scenario.thresholds, scopeOf, { production, candidate }, diff, { paired: plan.kind === "open" });
     const agents: AgentResult[] = chosen.map((agent) => {
       const p = merger.agents.get(agent.id);
       const segment = segments.get(agent.id);
@@ -403,43 +378,29 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
         ...(p ? { generator: generatorHealth(p.generator, late, capacityStop ? 0 : Math.max(0, planned - requests)) } : {}),
       };
     });
-    const warnings = agents
-      .filter((a) => a.generator?.bottleneck)
-      .map((a) => `the load generator on agent ${a.id} was the bottleneck (${a.generator?.reasons.join("; ")}): latency figures include its delay and are not trustworthy; lower the rate or add agents`);
-    const secondary = targets.secondary;
-    if (secondary && secondary.requests > 0 && secondary.responses < secondary.requests / 2) {
-      warnings.push(`the secondary answered ${secondary.responses} of ${secondary.requests} requests: noise could not be measured, so differences it would have cancelled count as real`);
-    }
-    if (merger.diff.rejectedStates) warnings.push(`${merger.diff.rejectedStates} comparison state(s) from agents were malformed and left out: model-output figures are short by them`);
-    const reasons = [...verdict.reasons];
+    const reasons: string[] = [];
     if (status === "aborted") reasons.unshift(abortReason ?? "run aborted before completion: figures are partial");
     for (const a of agents) {
       if (a.state === "lost") reasons.unshift(`agent ${a.id} lost: ${a.planned - a.requests} requests of its segment were never sent`);
       else if (a.state === "stopped" && status !== "aborted") reasons.unshift(`agent ${a.id} stopped early: ${a.planned - a.requests} requests of its segment were never sent`);
     }
-    const skippedCount = Object.values(merger.skipped).reduce((n, v) => n + v, 0);
-    return {
-      schemaVersion: REPORT_SCHEMA_VERSION,
-      run: {
-        id: runId,
-        startedAt: startedAt.toISOString(),
-        endedAt: new Date(clock.wallNow()).toISOString(),
-        mode: options.mode,
-        status,
-        scenario: scenario.file ? { name: scenario.name, file: scenario.file } : { name: scenario.name },
-        traffic: { file: options.recording.file, format: options.recording.format, requests: options.recording.requests.length },
-        load: plan.description,
-        loadModel: scenario.load.model,
-        planned: plan.total,
-        agents,
-        events,
-      },
-      targets: { ...targets, production, candidate },
-      diff,
-      verdict: { pass: verdict.pass && status === "completed", reasons, checks: verdict.checks, warnings, thresholds: verdict.thresholds },
-      endpoints: endpointResults(merger.endpoints, diffs, scenario.compare.latency),
-      comparisons,
-      skipped: { count: skippedCount, reasons: { ...merger.skipped } },
+    return buildRunResult({
+      runId,
+      mode: options.mode,
+      status,
+      startedAt: startedAt.toISOString(),
+      endedAt: new Date(clock.wallNow()).toISOString(),
+      scenario,
+      merger,
+      traffic: { file: options.recording.file, format: options.recording.format, requests: options.recording.requests.length },
+      load: plan.description,
+      loadModel: scenario.load.model,
+      planned: plan.total,
+      measuredMs,
+      paired: plan.kind === "open",
+      agents,
+      events,
+      reasons,
       ...(scenario.load.model === "steps"
         ? {
             capacity: analyseCapacity({
@@ -452,105 +413,7 @@ export async function runCoordinator(options: CoordinatorOptions): Promise<RunRe
             }),
           }
         : {}),
-    };
-  }
-}
-
-const NO_LATENCY = Object.freeze({ p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0, min: 0 });
-
-function targetResult(url: string, merged: ReturnType<SnapshotMerger["targets"]["get"]>, measuredMs: number): TargetResult {
-  if (!merged) {
-    return {
-      url,
-      ...emptyTargetCounts(),
-      latencyMs: NO_LATENCY,
-      histogram: "",
-      serviceTimeMs: NO_LATENCY,
-      serviceHistogram: "",
-      throughputRps: 0,
-    };
-  }
-  return {
-    url,
-    requests: merged.requests,
-    responses: merged.responses,
-    errors: merged.errors,
-    transportErrors: merged.transportErrors,
-    errorKinds: merged.errorKinds,
-    statusCodes: merged.statusCodes,
-    latencyMs: latencySummaryMs(merged.latency),
-    histogram: encodeHistogram(merged.latency),
-    serviceTimeMs: latencySummaryMs(merged.service),
-    serviceHistogram: encodeHistogram(merged.service),
-    throughputRps: Math.round((merged.responses * 1000 * 1000) / measuredMs) / 1000,
-  };
-}
-
-async function waitForAgents(bus: Bus, registry: AgentRegistry, clock: Clock, wanted: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<KnownAgent[]> {
-  const deadline = clock.now() + timeoutMs;
-  bus.publish(SUBJECTS.discover, encodeMessage("parallax.v1.discover", { coordinatorId: "coordinator" }));
-  for (;;) {
-    const available = registry.available(clock.now());
-    if (available.length >= wanted) return available.sort((a, b) => a.id.localeCompare(b.id)).slice(0, wanted);
-    if (signal?.aborted) throw new InfrastructureError("interrupted while waiting for agents");
-    if (clock.now() >= deadline) {
-      const others = registry.all().filter((a) => !available.includes(a));
-      const why = others.map((a) => `${a.name}: ${a.incompatible ?? `${a.state}${a.runId ? ` in run ${a.runId}` : ""}`}`);
-      throw new InfrastructureError(
-        `only ${available.length} of ${wanted} agent(s) available after ${timeoutMs} ms` + (why.length ? ` (not available: ${why.join("; ")})` : ""),
-      );
-    }
-    await delay(50);
-  }
-}
-
-interface PrepareParams {
-  readonly runId: string;
-  readonly epoch: number;
-  readonly key: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly leaseMs: number;
-  readonly timeoutMs: number;
-}
-
-/** Every agent prepares in parallel; one refusal or silence fails the run, naming each agent and why. */
-async function prepareAll(bus: Bus, agents: readonly KnownAgent[], segments: ReadonlyMap<string, Segment>, p: PrepareParams): Promise<void> {
-  const failures: string[] = [];
-  await Promise.all(
-    agents.map(async (agent) => {
-      const segment = segments.get(agent.id) as Segment;
-      const request = encodeMessage("parallax.v1.prepare", {
-        runId: p.runId,
-        epoch: p.epoch,
-        agentId: agent.id,
-        bundle: { key: p.key, digest: p.digest, size: p.size },
-        segment,
-        leaseMs: p.leaseMs,
-      });
-      const deadline = performance.now() + p.timeoutMs;
-      // Asked again while it cannot be reached (a bus hiccup); an agent answers ready again for
-      // the same run and epoch, so asking twice is harmless.
-      for (;;) {
-        try {
-          const left = Math.max(1, deadline - performance.now());
-          const reply = decodeExpected(await bus.request(SUBJECTS.agentControl(agent.id), request, { timeoutMs: left }), "parallax.v1.ready", "parallax.v1.refused");
-          if (reply.type === "parallax.v1.refused") failures.push(`agent ${agent.name} refused: ${reply.reason}`);
-          return;
-        } catch (error) {
-          if (error instanceof RequestTimeoutError && performance.now() + PREPARE_RETRY_MS < deadline) {
-            await delay(PREPARE_RETRY_MS);
-            continue;
-          }
-          failures.push(error instanceof RequestTimeoutError ? `agent ${agent.name} did not become ready within ${p.timeoutMs} ms (${error.message})` : `agent ${agent.name}: ${String(error)}`);
-          return;
-        }
-      }
-    }),
-  );
-  if (failures.length) {
-    bus.publish(SUBJECTS.runControl(p.runId), encodeMessage("parallax.v1.stop", { runId: p.runId, epoch: p.epoch, reason: "prepare failed" }));
-    throw new InfrastructureError(failures.join("\n"));
+    });
   }
 }
 
@@ -588,8 +451,4 @@ function warmUpMerging(runId: string, epoch: number, scenario: Scenario): void {
   const merger = new SnapshotMerger(runId, epoch, { exemplars: scenario.compare.exemplars, rules: scenario.compare.rules });
   merger.add(decoded.message);
   summarizeComparisons(merger.diff, scenario.compare.rules);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -8,3 +8,17 @@ export { analyseCapacity, brokenTargets, type CapacityInput } from "./capacity/a
 export { findKnee, kneeRatio, meetsSlo, type StepMeasure, type StepOutcome } from "./capacity/knee.js";
 export { fitUsl, type UslFit, type UslPoint } from "./capacity/usl.js";
 export { generatorHealth } from "./generator.js";
+export { buildRunResult, targetResult, type RunResultInput } from "./result.js";
+export { runShadowCoordinator, WINDOW_SETTLE_MS } from "./shadow/coordinator.js";
+export {
+  SHADOW_DEFAULTS,
+  validateShadowOptions,
+  withShadowDefaults,
+  type ResolvedShadowOptions,
+  type ShadowCoordinatorOptions,
+  type ShadowProgress,
+  type ShadowWindowResults,
+} from "./shadow/options.js";
+export { CountedIds, countedRetentionMs } from "./shadow/counted.js";
+export { Windows, type ShadowWindowSlot } from "./shadow/windows.js";
+export { ThresholdStates } from "./shadow/thresholds.js";

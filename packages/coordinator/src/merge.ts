@@ -60,6 +60,8 @@ export class SnapshotMerger {
   /** Endpoint templates, then target. */
   readonly endpoints = new Map<string, Map<TargetName, MergedEndpointTarget>>();
   readonly #seen = new Set<string>();
+  /** False when the caller dedupes snapshots itself (a shadow job, in bounded memory): `#seen` would grow without end. */
+  readonly #dedupe: boolean;
   /** Agents declared lost: what they send afterwards is not counted (their share was reported as never sent). */
   readonly #fenced = new Set<string>();
   readonly #exemplars: number;
@@ -72,9 +74,10 @@ export class SnapshotMerger {
   constructor(
     readonly runId: string,
     readonly epoch: number,
-    options: { readonly exemplars: number; readonly rules?: readonly ScopedComparisonRule[] },
+    options: { readonly exemplars: number; readonly rules?: readonly ScopedComparisonRule[]; readonly dedupe?: boolean },
   ) {
     this.#exemplars = options.exemplars;
+    this.#dedupe = options.dedupe ?? true;
     this.#rules = options.rules ?? [];
   }
 
@@ -116,7 +119,7 @@ export class SnapshotMerger {
     }
     const lag = s.scheduler.lag === undefined ? undefined : decode(s.scheduler.lag);
     const loopDelay = s.generator === undefined ? undefined : decode(s.generator.eventLoopDelay);
-    this.#seen.add(key);
+    if (this.#dedupe) this.#seen.add(key);
     const agent = this.#agent(s.agentId);
     agent.snapshots++;
     agent.done = Math.max(agent.done, s.done);

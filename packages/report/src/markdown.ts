@@ -1,5 +1,5 @@
 // report.md: the run as a PR comment — verdict first, then the figures a reviewer checks, each traceable to counts.
-import type { AgentResult, CapacityResult, CapacityStep, DiffGroup, Exemplar, RunResult, TargetName, ThresholdResult, UslResult } from "@parallax/protocol";
+import type { AgentResult, CapacityResult, CapacityStep, DiffGroup, Exemplar, RunResult, ShadowResult, TargetName, ThresholdResult, UslResult } from "@parallax/protocol";
 import { endpointsSection, regressionsLine } from "./endpoints.js";
 import {
   counts,
@@ -17,9 +17,11 @@ import {
   rps,
   signature,
   signaturePath,
+  share,
   sloText,
   stoppedText,
   targetsOf,
+  trim,
   verdictReason,
 } from "./format.js";
 import { cell, code, table } from "./markdown-text.js";
@@ -37,6 +39,7 @@ export function renderMarkdown(result: RunResult): string {
     verdictLine(result),
     thresholdsSection(result.verdict.thresholds),
     runFacts(result),
+    shadowSection(result),
     targetsSection(result),
     latencySection(result),
     endpointsSection(result.endpoints),
@@ -75,19 +78,61 @@ function thresholdsSection(thresholds: readonly ThresholdResult[]): string {
 function runFacts(result: RunResult): string {
   const { run } = result;
   const scenario = run.scenario.file === undefined ? run.scenario.name : `${run.scenario.name} (${code(run.scenario.file)})`;
+  // Live traffic has no plan: the exchanges taken are what the stream gave.
+  const shadow = result.shadow !== undefined;
   const rows: string[][] = [
     ["Run", code(run.id)],
     ["Scenario", scenario],
     ["Mode", run.mode],
     ["Status", run.status],
-    ["Planned requests", `${run.planned} (each sent to every target)`],
-    ["Load", `${run.load} (${run.loadModel} model)`],
-    ["Traffic", `${code(run.traffic.file)} (${run.traffic.format}, ${run.traffic.requests} requests)`],
+    shadow ? ["Exchanges sent", `${run.planned} (to the candidate${result.targets.secondary === undefined ? "" : " and the secondary"}, or held back)`] : ["Planned requests", `${run.planned} (each sent to every target)`],
+    ["Load", shadow ? run.load : `${run.load} (${run.loadModel} model)`],
+    ["Traffic", `${code(run.traffic.file)} (${run.traffic.format}, ${run.traffic.requests} ${shadow ? "exchanges" : "requests"})`],
     ["Started", run.startedAt],
     ["Ended", run.endedAt],
     ["Duration", durationText(run)],
   ];
   return `### Run\n\n${table(["fact", "value"], rows)}`;
+}
+
+/** A shadow run's stream accounting, sample, backlog, where latency was measured, and the thresholds' state changes. */
+function shadowSection(result: RunResult): string {
+  const s = result.shadow;
+  if (s === undefined) return "";
+  const sample = s.sample >= 1 ? "every exchange compared" : `${share(s.sample)} of exchanges compared, chosen by exchange id (the same choice on every agent)`;
+  const parts = [
+    "### Shadow",
+    `Stream ${code(s.stream)} through the durable consumer ${code(s.durable)}, from ${s.window.from} to ${s.window.to} (${seconds(s.window.lengthMs)}). Sample: ${sample}.`,
+    table(
+      ["received", "compared", "held back", "sampled out", "malformed", "redelivered", "duplicates"],
+      [[s.received, s.compared, s.heldBack, s.sampledOut, s.malformed, s.redelivered, s.duplicates].map(String)],
+      ["r", "r", "r", "r", "r", "r", "r"],
+    ),
+    "Every exchange taken from the stream counts once in exactly one of compared, held back, sampled out or malformed (received is their sum); a redelivery of an exchange already counted is a duplicate, counted nowhere else.",
+    `Backlog when written: ${s.backlog.pending} exchange(s) not yet delivered to an agent, ${s.backlog.inFlight} delivered and not yet acknowledged.`,
+    `Latency measured: ${measuredText(s)}.`,
+    thresholdEvents(result, s),
+  ];
+  return parts.join("\n\n");
+}
+
+function measuredText(s: ShadowResult): string {
+  const where = (name: string, at: "tap" | "agent") =>
+    at === "tap" ? `${name} by the tap (from the request's arrival to the end of production's answer)` : `${name} by the agent that sent the request`;
+  return [where("production", s.measuredAt.production), where("candidate", s.measuredAt.candidate), ...(s.measuredAt.secondary === undefined ? [] : [where("secondary", s.measuredAt.secondary)])].join(", ");
+}
+
+function thresholdEvents(result: RunResult, s: ShadowResult): string {
+  if (s.events.length === 0) return "Threshold events: none.";
+  // An event carries no unit: the threshold's own result has it.
+  const dimension = (e: ShadowResult["events"][number]) =>
+    result.verdict.thresholds.find((t) => t.expression === e.expression && t.endpoint === e.endpoint)?.dimension ?? "number";
+  const rows = s.events.map((e) => [e.at, e.window, code(e.expression), e.endpoint === undefined ? "whole window" : code(e.endpoint), e.state === "pass" ? "✓ holds" : "✗ fails", quantity(e.observed, dimension(e)), quantity(e.limit, dimension(e))]);
+  return `Threshold events (a threshold started or stopped holding in the window that starts at \`window\`):\n\n${table(["at", "window", "threshold", "scope", "state", "observed", "limit"], rows, ["l", "l", "l", "l", "l", "r", "r"])}`;
+}
+
+function seconds(ms: number): string {
+  return `${trim(ms / 1000, 3)} s`;
 }
 
 function targetsSection(result: RunResult): string {

@@ -63,7 +63,7 @@ const SCHEMA = {
         id: { type: "string" },
         startedAt: timestamp,
         endedAt: timestamp,
-        mode: { enum: ["local", "nats"] },
+        mode: { enum: ["local", "nats", "shadow"], description: "`local` and `nats` runs replay a recording; `shadow` compares live traffic from a tap's stream and has `shadow`." },
         status: { enum: ["completed", "degraded", "aborted"] },
         scenario: {
           type: "object",
@@ -78,7 +78,8 @@ const SCHEMA = {
         load: { type: "string", description: "The load model in words, e.g. `constant 1000/s for 2s`." },
         loadModel: {
           enum: ["constant", "ramp", "steps", "replay", "closed"],
-          description: "The load model's name. `closed` (fixed concurrency) pairs no responses, so its run has no diff; `steps` runs have `capacity`.",
+          description:
+            "The load model's name. `closed` (fixed concurrency) pairs no responses, so its run has no diff; `steps` runs have `capacity`; a `shadow` run says `replay` (live traffic at its own pace).",
         },
         planned: { ...count, description: "Requests the plan scheduled; each goes to every target." },
         agents: { type: "array", items: { $ref: "#/$defs/agent" } },
@@ -135,6 +136,7 @@ const SCHEMA = {
       properties: { count, reasons: countMap },
     },
     capacity: { $ref: "#/$defs/capacity" },
+    shadow: { $ref: "#/$defs/shadow" },
   },
   $defs: {
     latency: {
@@ -421,6 +423,57 @@ const SCHEMA = {
       additionalProperties: true,
     },
     comparisonFigures: { type: "object", properties: COMPARISON_FIGURES, additionalProperties: true },
+    shadow: {
+      type: "object",
+      description:
+        "`parallax shadow` only: the stream accounting of the whole run (report.json) or of one window (windows/<start>.json). Every exchange taken from the stream counts once in exactly one of compared, heldBack, sampledOut or malformed (received is their sum); a redelivery of an exchange already counted is a duplicate, counted nowhere else.",
+      required: ["stream", "durable", "measuredAt", "sample", "window", "received", "compared", "heldBack", "sampledOut", "malformed", "redelivered", "duplicates", "backlog", "events"],
+      properties: {
+        stream: { type: "string", description: "The traffic stream the tap publishes to (`--stream`)." },
+        durable: { type: "string", description: "The durable consumer the agents share (one work queue)." },
+        measuredAt: {
+          type: "object",
+          description: "Where each target's latency was measured: production's by the tap (from the request's arrival to the end of its answer), the others' by the agent that sent the request.",
+          required: ["production", "candidate"],
+          properties: { production: { const: "tap" }, candidate: { const: "agent" }, secondary: { const: "agent" } },
+        },
+        sample: { ...share, description: "Fraction of exchanges compared (`--sample`), decided by exchange id; 1 when every exchange is." },
+        window: {
+          type: "object",
+          description: "What the result covers: one window, or the whole run (from its first start instant) in report.json.",
+          required: ["from", "to", "lengthMs"],
+          properties: { from: timestamp, to: timestamp, lengthMs: count },
+        },
+        received: { ...count, description: "Distinct exchanges taken from the stream and counted." },
+        compared: { ...count, description: "Sent to the candidate (and secondary) and compared with production's captured answer." },
+        heldBack: { ...count, description: "Not sent: unsafe for the candidate and secondary without an allowance (see `skipped`)." },
+        sampledOut: { ...count, description: "Acked without comparing: not in the sample." },
+        malformed: { ...count, description: "Stream messages that were not captured exchanges: acked and dropped." },
+        redelivered: { ...count, description: "Deliveries of an exchange after the first (an agent died or stalled before acking)." },
+        duplicates: { ...count, description: "Redeliveries of exchanges already counted: acked, not counted again." },
+        backlog: {
+          type: "object",
+          description: "What the agents had not consumed when the result was written.",
+          required: ["pending", "inFlight"],
+          properties: { pending: { ...count, description: "Stored, not yet delivered." }, inFlight: { ...count, description: "Delivered, not yet acked." } },
+        },
+        events: { type: "array", items: { $ref: "#/$defs/shadowEvent" }, description: "Threshold state changes: all so far in report.json, the window's own in a window's result." },
+      },
+    },
+    shadowEvent: {
+      type: "object",
+      description: "A threshold started or stopped holding in a window (its first evaluation counts as a change); a window that could not evaluate it changes nothing.",
+      required: ["at", "window", "expression", "state", "observed", "limit"],
+      properties: {
+        at: timestamp,
+        window: { ...timestamp, description: "The start of the window whose evaluation changed state." },
+        expression: { type: "string" },
+        endpoint: { type: "string", description: "The endpoint template it is scoped to; absent: the whole window." },
+        state: { enum: ["pass", "fail"] },
+        observed: { type: ["number", "null"], description: "The left side in the threshold's unit (see verdict.thresholds)." },
+        limit: { type: ["number", "null"] },
+      },
+    },
     check: {
       type: "object",
       required: ["name", "observed", "limit", "pass"],

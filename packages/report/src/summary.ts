@@ -1,7 +1,25 @@
 // The terminal summary (stderr): the verdict and the few figures that decide it, in about 20 lines.
-import type { RunResult, ThresholdResult } from "@parallax/protocol";
+import type { RunResult, ShadowResult, ThresholdResult } from "@parallax/protocol";
 import { regressedEndpoints, regressionText } from "./endpoints.js";
-import { counts, durationText, kneeRatioText, kneeText, latencyText, orderedGroups, percent, quantity, ratio, rps, signature, sloText, stoppedText, targetsOf, truncate, verdictReason } from "./format.js";
+import {
+  counts,
+  durationText,
+  kneeRatioText,
+  kneeText,
+  latencyText,
+  orderedGroups,
+  percent,
+  quantity,
+  ratio,
+  rps,
+  share,
+  signature,
+  sloText,
+  stoppedText,
+  targetsOf,
+  truncate,
+  verdictReason,
+} from "./format.js";
 import { comparisonLines } from "./model-outputs.js";
 
 export interface SummaryOptions {
@@ -31,7 +49,8 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
   lines.push(`${bold(verdict.pass ? green("✔ PASS") : red("✘ FAIL"))}  ${verdictReason(verdict)}`);
   // Before the latency lines they qualify.
   for (const warning of verdict.warnings) lines.push(yellow(`⚠ ${warning}`));
-  lines.push(dim(`run ${run.id} · ${run.mode} · ${run.status} · ${run.planned} planned · ${run.load} · ${durationText(run)}`));
+  lines.push(dim(`run ${run.id} · ${run.mode} · ${run.status} · ${run.planned} ${result.shadow ? "sent" : "planned"} · ${run.load} · ${durationText(run)}`));
+  if (result.shadow) lines.push(...shadowLines(result.shadow));
 
   const closed = run.loadModel === "closed";
   const width = Math.max(...targetsOf(result).map(([name]) => name.length));
@@ -79,6 +98,20 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
   const lost = run.agents.filter((a) => a.state !== "completed");
   if (lost.length > 0) lines.push(yellow(`agents not completed: ${lost.map((a) => `${a.id} (${a.state})`).join(", ")}`));
   return `${lines.join("\n")}\n`;
+}
+
+/** The stream accounting in one line; the latest threshold change in another, when there was one. */
+function shadowLines(s: ShadowResult): string[] {
+  const sample = s.sample >= 1 ? "" : ` · sample ${share(s.sample)}`;
+  const lines = [
+    `shadow  ${s.stream} · ${s.received} received: ${s.compared} compared, ${s.heldBack} held back, ${s.sampledOut} sampled out, ${s.malformed} malformed · ${s.duplicates} duplicates of ${s.redelivered} redelivered · backlog ${s.backlog.pending} waiting, ${s.backlog.inFlight} in flight${sample}`,
+  ];
+  const last = s.events.at(-1);
+  if (last !== undefined) {
+    const scope = last.endpoint === undefined ? "" : `[${last.endpoint}] `;
+    lines.push(`threshold events  ${s.events.length}; latest: ${scope}${last.expression} ${last.state === "pass" ? "holds" : "fails"} in the window from ${last.window}`);
+  }
+  return lines;
 }
 
 /** `[endpoint] expression  observed 180 ms, limit 165 ms`, or why it could not be evaluated. */

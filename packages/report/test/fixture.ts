@@ -356,3 +356,31 @@ export function closedResult(): RunResult {
     diff: { compared: 0, identical: 0, different: 0, noise: 0, notComparable: 0, notComparableReasons: {}, noiseMethod: "none", groups: [] },
   };
 }
+
+/** The fixture as a shadow run: live traffic from a tap's stream, its accounting, and two threshold state changes. */
+export function shadowResult(): RunResult {
+  const base = fixtureResult();
+  return {
+    ...base,
+    run: { ...base.run, mode: "shadow", load: "live traffic from stream traffic, 50 % sampled", loadModel: "replay", planned: 1999, traffic: { file: "stream:traffic", format: "tap", requests: 2011 } },
+    shadow: {
+      stream: "traffic",
+      durable: "parallax-shadow",
+      measuredAt: { production: "tap", candidate: "agent", secondary: "agent" },
+      sample: 0.5,
+      window: { from: "2026-03-01T10:00:00.000Z", to: "2026-03-01T10:01:00.000Z", lengthMs: 60_000 },
+      received: 2011,
+      compared: 1990,
+      heldBack: 9,
+      sampledOut: 10,
+      malformed: 2,
+      redelivered: 5,
+      duplicates: 3,
+      backlog: { pending: 12, inFlight: 4 },
+      events: [
+        { at: "2026-03-01T10:01:02.000Z", window: "2026-03-01T10:00:00.000Z", expression: "diff.rate < 1%", state: "fail", observed: 0.0238, limit: 0.01 },
+        { at: "2026-03-01T10:01:02.000Z", window: "2026-03-01T10:00:00.000Z", expression: "candidate.errors.rate < 0.5%", endpoint: PREDICT, state: "pass", observed: 0.00375, limit: 0.005 },
+      ],
+    },
+  };
+}

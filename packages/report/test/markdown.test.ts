@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { DiffGroup, RunResult } from "@parallax/protocol";
 import { renderMarkdown } from "../src/index.js";
-import { LABEL_GROUP, NOISE_GROUP, capacityResult, closedResult, fixtureResult } from "./fixture.js";
+import { LABEL_GROUP, NOISE_GROUP, capacityResult, closedResult, fixtureResult, shadowResult } from "./fixture.js";
 
 function lines(md: string): string[] {
   return md.split("\n");
@@ -344,5 +344,59 @@ describe("renderMarkdown for a closed run", () => {
 
   it("shows no closed-model line for an open run", () => {
     assert.ok(!renderMarkdown(fixtureResult()).includes("Not paired"));
+  });
+});
+
+describe("renderMarkdown for a shadow run", () => {
+  const result = shadowResult();
+  const md = renderMarkdown(result);
+  const all = lines(md);
+
+  it("has a Shadow section after the run facts: the stream, the window, the sample and the accounting", () => {
+    const start = all.indexOf("### Shadow");
+    assert.ok(start > all.indexOf("### Run") && start < all.indexOf("### Targets"));
+    assert.deepEqual(all.slice(start + 2, start + 7), [
+      "Stream `traffic` through the durable consumer `parallax-shadow`, from 2026-03-01T10:00:00.000Z to 2026-03-01T10:01:00.000Z (60 s). Sample: 50 % of exchanges compared, chosen by exchange id (the same choice on every agent).",
+      "",
+      "| received | compared | held back | sampled out | malformed | redelivered | duplicates |",
+      "|---:|---:|---:|---:|---:|---:|---:|",
+      "| 2011 | 1990 | 9 | 10 | 2 | 5 | 3 |",
+    ]);
+    assert.ok(all.includes("Backlog when written: 12 exchange(s) not yet delivered to an agent, 4 delivered and not yet acknowledged."));
+  });
+
+  it("says where each target's latency was measured", () => {
+    assert.ok(
+      all.includes(
+        "Latency measured: production by the tap (from the request's arrival to the end of production's answer), candidate by the agent that sent the request, secondary by the agent that sent the request.",
+      ),
+    );
+  });
+
+  it("lists the threshold events in each threshold's unit", () => {
+    const header = all.indexOf("| at | window | threshold | scope | state | observed | limit |");
+    assert.ok(header > all.indexOf("### Shadow"));
+    assert.deepEqual(all.slice(header + 2, header + 4), [
+      "| 2026-03-01T10:01:02.000Z | 2026-03-01T10:00:00.000Z | `diff.rate < 1%` | whole window | ✗ fails | 2.38 % | 1 % |",
+      "| 2026-03-01T10:01:02.000Z | 2026-03-01T10:00:00.000Z | `candidate.errors.rate < 0.5%` | `POST /v1/models/{m}:predict` | ✓ holds | 0.375 % | 0.5 % |",
+    ]);
+    const quiet = renderMarkdown({ ...result, shadow: { ...result.shadow!, events: [] } });
+    assert.ok(quiet.includes("\nThreshold events: none.\n"));
+  });
+
+  it("calls the exchanges sent what they are, and shows every number of the stream accounting", () => {
+    assert.ok(all.includes("| Exchanges sent | 1999 (to the candidate and the secondary, or held back) |"));
+    assert.ok(all.includes("| Load | live traffic from stream traffic, 50 % sampled |"));
+    assert.ok(all.includes("| Traffic | `stream:traffic` (tap, 2011 exchanges) |"));
+    const { events: _events, window: _window, sample: _sample, ...figures } = result.shadow!;
+    for (const [path, n] of numbers(figures)) assert.ok(md.includes(String(n)), `${path} = ${n} not in the markdown`);
+  });
+
+  it("has no Shadow section for other runs, and keeps every table row as wide as its header", () => {
+    assert.ok(!renderMarkdown(fixtureResult()).includes("### Shadow"));
+    for (const table of md.split("\n\n").filter((block) => block.startsWith("|"))) {
+      const widths = lines(table).filter((l) => l !== "").map((l) => l.replace(/\\\|/g, "").split("|").length);
+      assert.equal(new Set(widths).size, 1, table);
+    }
   });
 });

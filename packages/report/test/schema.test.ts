@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { DIFF_KINDS } from "@parallax/protocol";
 import { REPORT_JSON_SCHEMA, renderJson } from "../src/index.js";
-import { capacityResult, closedResult, fixtureResult } from "./fixture.js";
+import { capacityResult, closedResult, fixtureResult, shadowResult } from "./fixture.js";
 
 type Schema = {
   $ref?: string;
@@ -190,6 +190,37 @@ describe("REPORT_JSON_SCHEMA", () => {
       '$.comparisons[1].kind: "histogram" not in label, scores, tensor, drift',
       "$.comparisons[2].confusion.a.b: expected integer, got string",
     ]);
+  });
+
+  it("accepts a shadow run with its stream accounting, and checks it", () => {
+    const shadow = JSON.parse(renderJson(shadowResult())) as { run: { mode: string }; shadow?: unknown };
+    assert.equal(shadow.run.mode, "shadow");
+    assert.deepEqual(validate(shadow, root, root), []);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form mutation of parsed JSON
+    const broken = JSON.parse(renderJson(shadowResult())) as any;
+    delete broken.shadow.duplicates;
+    broken.shadow.measuredAt.production = "agent";
+    broken.shadow.sample = 1.5;
+    broken.shadow.backlog.inFlight = -1;
+    broken.shadow.events[0].state = "flaky";
+    delete broken.shadow.events[1].window;
+    broken.run.mode = "replay";
+    assert.deepEqual(validate(broken, root, root), [
+      '$.run.mode: "replay" not in local, nats, shadow',
+      "$.shadow: missing duplicates",
+      '$.shadow.measuredAt.production: must be "tap"',
+      "$.shadow.sample: above 1",
+      "$.shadow.backlog.inFlight: below 0",
+      '$.shadow.events[0].state: "flaky" not in pass, fail',
+      "$.shadow.events[1]: missing window",
+    ]);
+  });
+
+  it("writes the shadow section in the schema's key order", () => {
+    const text = renderJson(shadowResult());
+    assert.ok(text.indexOf('\n  "skipped": {') < text.indexOf('\n  "shadow": {'), "after the run's own sections");
+    const shadow = (JSON.parse(text) as { shadow: Record<string, unknown> }).shadow;
+    assert.deepEqual(Object.keys(shadow), Object.keys(REPORT_JSON_SCHEMA.$defs.shadow.properties));
   });
 
   it("cannot be changed at run time (renderJson takes its key order from it)", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { DiffGroup, RunResult } from "@parallax/protocol";
 import { formatProgress, renderSummary } from "../src/index.js";
-import { LABEL_GROUP, capacityResult, closedResult, fixtureResult } from "./fixture.js";
+import { LABEL_GROUP, capacityResult, closedResult, fixtureResult, shadowResult } from "./fixture.js";
 
 // eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
 const ANSI = /\u001b\[\d+m/g;
@@ -114,5 +114,25 @@ describe("formatProgress", () => {
 
   it("leaves out the share when nothing is planned", () => {
     assert.equal(formatProgress({ elapsedMs: 0, done: 0, planned: 0, rps: 0, errors: 0, diffs: 0 }), "0.0s  0/0  0 req/s  0 errors  0 diffs");
+  });
+});
+
+describe("renderSummary for a shadow run", () => {
+  it("adds a line of stream accounting after the run line, and the latest threshold change", () => {
+    const lines = renderSummary(shadowResult()).split("\n");
+    assert.equal(lines[1], "run run-7f3a · shadow · degraded · 1999 sent · live traffic from stream traffic, 50 % sampled · 2.345 s");
+    assert.equal(
+      lines[2],
+      "shadow  traffic · 2011 received: 1990 compared, 9 held back, 10 sampled out, 2 malformed · 3 duplicates of 5 redelivered · backlog 12 waiting, 4 in flight · sample 50 %",
+    );
+    assert.equal(lines[3], "threshold events  2; latest: [POST /v1/models/{m}:predict] candidate.errors.rate < 0.5% holds in the window from 2026-03-01T10:00:00.000Z");
+  });
+
+  it("has no shadow line for other runs, and no events line without events", () => {
+    assert.ok(!renderSummary(fixtureResult()).includes("shadow  "));
+    const base = shadowResult();
+    const quiet = renderSummary({ ...base, shadow: { ...base.shadow!, events: [], sample: 1 } }).split("\n");
+    assert.ok(quiet[2]?.endsWith("backlog 12 waiting, 4 in flight"));
+    assert.ok(!quiet.some((l) => l.startsWith("threshold events")));
   });
 });
