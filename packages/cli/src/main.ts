@@ -5,6 +5,7 @@ import { runCommand, type RunOptions } from "./commands/run.js";
 import { agentCommand, type AgentCommandOptions } from "./commands/agent.js";
 import { agentsCommand } from "./commands/agents.js";
 import { tapCommand, type TapCommandOptions } from "./commands/tap.js";
+import { shadowCommand, type ShadowCommandOptions } from "./commands/shadow.js";
 import { validateCommand } from "./commands/validate.js";
 import { withNatsFlags, type NatsFlags } from "./nats.js";
 import { EXIT, describeFailure } from "./exit-codes.js";
@@ -14,37 +15,44 @@ import { VERSION } from "./version.js";
 
 /** Adds the flags that describe a run; `run` and `validate` share them so they validate the same thing. */
 function withRunFlags(command: Command): Command {
+  return withCompareFlags(
+    command
+      .option("--traffic <file>", "recording to replay: HAR 1.2 or Parallax JSONL")
+      .addOption(new Option("--format <format>", "recording format").choices(["auto", "har", "jsonl"]))
+      .option("--production <url>", "production base URL: http(s)://host:port[/base], or grpc(s)://host:port for gRPC calls")
+      .option("--candidate <url>", "candidate base URL (http(s):// or grpc(s)://)")
+      .option("--secondary <url>", "second production instance, to measure noise")
+      .option("--proto <file>", "a .proto file defining the gRPC services the recording calls (repeatable; default: the production target's server reflection)", collect)
+      .option("--import-path <dir>", "where --proto files and their imports are looked up, like protoc -I (repeatable)", collect)
+      .option("--timeout <duration>", "per-request timeout for every target (e.g. 10s)")
+      .option("--load <model>", "load model: constant, ramp, steps, replay or closed (default: implied by the other load flags, else constant)")
+      .option("--rate <n>", "constant: requests per second (open model); each recorded request once unless --duration")
+      .option("--duration <duration>", "constant: run this long, looping the recording (e.g. 30s, 2m); closed: how long to run")
+      .option("--stages <list>", "ramp: comma-separated RATE:DURATION stages the rate moves through linearly, e.g. 100:30s,500:1m")
+      .option("--start-rate <n>", "ramp: rate at the start (default 0); steps: rate of the first step")
+      .option("--step-rate <n>", "steps: requests per second added at each step")
+      .option("--max-rate <n>", "steps: the highest rate a step may have (the last step is the highest start + k × step not above it)")
+      .option("--step-duration <duration>", "steps: how long each step lasts (e.g. 30s)")
+      .option("--slo-p99 <duration>", "steps: highest p99 latency a step may show (e.g. 100ms)")
+      .option("--slo-error-rate <x>", "steps: highest error rate a step may show, 0..1")
+      .option("--speed <x>", "replay at the recording's original timing, sped up x times")
+      .option("--max-gap <duration>", "replay: cap idle gaps of the recording to this")
+      .option("--connections <n>", "closed: concurrent connections per target (fixed concurrency, maximum throughput)")
+      .option("--redact-header <name>", "also redact this header at ingest (repeatable)", collect)
+      .option("--redact-query <name>", "also redact this query parameter at ingest (repeatable)", collect)
+      .option("--abort <expr>", "stop the run early when this holds on the data so far, e.g. 'production.errors.rate > 5%' (repeatable; replaces the file's abort rules)", collect),
+  );
+}
+
+/** How answers are compared and judged: `run`, `validate` and `shadow` share these. */
+function withCompareFlags(command: Command): Command {
   return command
-    .option("--traffic <file>", "recording to replay: HAR 1.2 or Parallax JSONL")
-    .addOption(new Option("--format <format>", "recording format").choices(["auto", "har", "jsonl"]))
-    .option("--production <url>", "production base URL: http(s)://host:port[/base], or grpc(s)://host:port for gRPC calls")
-    .option("--candidate <url>", "candidate base URL (http(s):// or grpc(s)://)")
-    .option("--secondary <url>", "second production instance, to measure noise")
-    .option("--proto <file>", "a .proto file defining the gRPC services the recording calls (repeatable; default: the production target's server reflection)", collect)
-    .option("--import-path <dir>", "where --proto files and their imports are looked up, like protoc -I (repeatable)", collect)
-    .option("--timeout <duration>", "per-request timeout for every target (e.g. 10s)")
-    .option("--load <model>", "load model: constant, ramp, steps, replay or closed (default: implied by the other load flags, else constant)")
-    .option("--rate <n>", "constant: requests per second (open model); each recorded request once unless --duration")
-    .option("--duration <duration>", "constant: run this long, looping the recording (e.g. 30s, 2m); closed: how long to run")
-    .option("--stages <list>", "ramp: comma-separated RATE:DURATION stages the rate moves through linearly, e.g. 100:30s,500:1m")
-    .option("--start-rate <n>", "ramp: rate at the start (default 0); steps: rate of the first step")
-    .option("--step-rate <n>", "steps: requests per second added at each step")
-    .option("--max-rate <n>", "steps: the highest rate a step may have (the last step is the highest start + k × step not above it)")
-    .option("--step-duration <duration>", "steps: how long each step lasts (e.g. 30s)")
-    .option("--slo-p99 <duration>", "steps: highest p99 latency a step may show (e.g. 100ms)")
-    .option("--slo-error-rate <x>", "steps: highest error rate a step may show, 0..1")
-    .option("--speed <x>", "replay at the recording's original timing, sped up x times")
-    .option("--max-gap <duration>", "replay: cap idle gaps of the recording to this")
-    .option("--connections <n>", "closed: concurrent connections per target (fixed concurrency, maximum throughput)")
     .option("--ignore <jsonpath>", "ignore a body path in comparisons, e.g. '$.model_version' (repeatable)", collect)
     .option("--tolerance <abs>", "absolute numeric tolerance for comparisons")
     .option("--relative-tolerance <rel>", "relative numeric tolerance for comparisons")
     .option("--compare-header <name>", "response header to compare (repeatable; default content-type)", collect)
     .option("--allow-unsafe-production <rule>", "let 'METHOD /path-glob', or gRPC 'service/method-glob', reach production (repeatable)", collect)
-    .option("--redact-header <name>", "also redact this header at ingest (repeatable)", collect)
-    .option("--redact-query <name>", "also redact this query parameter at ingest (repeatable)", collect)
     .option("--threshold <expr>", "verdict rule, e.g. 'candidate.p99 < 1.1 * production.p99', 'diff.rate < 0.5%' (repeatable; with --max-* it replaces the file's thresholds)", collect)
-    .option("--abort <expr>", "stop the run early when this holds on the data so far, e.g. 'production.errors.rate > 5%' (repeatable; replaces the file's abort rules)", collect)
     .option("--endpoint <template>", "group results by this endpoint template, e.g. 'POST /v1/models/{model}:predict' (repeatable)", collect)
     .option("--compare <rule>", "ML-aware comparison KIND:PATH[:OPTIONS], e.g. 'label:$.predictions[*].label', 'scores:$.scores:topK=3,tolerance=0.001', 'tensor:$.outputs:abs=1e-5,rel=1e-3' (repeatable)", collect)
     .option("--noise-method <method>", "how noise is told from real differences with a secondary: mcnemar (default) or diffy")
@@ -128,6 +136,36 @@ export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Pr
     .exitOverride()
     .action((options: TapCommandOptions, command: Command) =>
       run(() => tapCommand(options, io, createLogger(command.optsWithGlobals<{ logLevel: string }>().logLevel), signal)),
+    );
+
+  withNatsFlags(
+    withCompareFlags(
+      program
+        .command("shadow")
+        .description("continuous shadow comparison: agents consume the traffic a `parallax tap` captured, send each request to the candidate (and secondary), compare with production's captured answer; rolling windows until stopped")
+        .argument("[scenario]", "scenario file for compare rules and thresholds (its production target and traffic are the tap's, and ignored)")
+        .option("--candidate <url>", "candidate base URL")
+        .option("--secondary <url>", "second production instance, to measure noise")
+        .option("--timeout <duration>", "per-request timeout for the candidate and secondary (e.g. 10s)"),
+    ),
+    true,
+  )
+    .option("--stream <name>", "traffic stream the tap publishes to", "traffic")
+    .option("--durable <name>", "the durable consumer the agents share (one per stream)", "parallax-shadow")
+    .option("--window <duration>", "length of a rolling window: each gets its verdict and windows/<start>.json", "1m")
+    .option("--retain <duration>", "how long the stream keeps exchanges nobody consumed", "24h")
+    .option("--sample <share>", "compare this share of the exchanges, e.g. 10% (chosen by exchange id; the rest are acked unread)", "100%")
+    .option("--ack-wait <duration>", "an exchange an agent holds this long without acking goes to another agent", "30s")
+    .option("--max-in-flight <n>", "exchanges one agent holds at once", "64")
+    .option("--agents <n>", "`parallax agent`s to enlist (more are enlisted as they appear while fewer run)", "1")
+    .option("--agents-timeout <duration>", "how long to wait for the agents at the start", "30s")
+    .option("--out <dir>", "rewrite report.json, report.md and windows/<start>.json here at each window")
+    .option("--metrics <host:port>", "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 0.0.0.0:9464)")
+    .option("--json", "print the final report.json on stdout")
+    .option("--run-id <id>", "job id (default: generated)")
+    .exitOverride()
+    .action((file: string | undefined, options: ShadowCommandOptions, command: Command) =>
+      run(() => shadowCommand(file, options, io, createLogger(command.optsWithGlobals<{ logLevel: string }>().logLevel), signal)),
     );
 
   program

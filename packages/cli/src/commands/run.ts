@@ -81,7 +81,7 @@ function parseAgents(text: string): number {
  * Fail before the run, not after it, when the report could not be written: probe the nearest
  * existing directory the way the report is written (a temporary directory beside it).
  */
-async function checkOutDir(out: string): Promise<void> {
+export async function checkOutDir(out: string): Promise<void> {
   const info = await stat(out).catch(() => undefined);
   if (info && !info.isDirectory()) throw new InvalidInputError([{ location: "--out", message: `${out} exists and is not a directory` }]);
   let existing = info ? out : dirname(out);

@@ -7,6 +7,7 @@ import { parseDuration } from "@parallax/scenario";
 import { createPublisher, createRecorder, startTap, type ExchangeSink, type Publisher, type Recorder, type Tap } from "@parallax/tap";
 import type { Bus } from "@parallax/transport";
 import { EXIT } from "../exit-codes.js";
+import { parseHostPort } from "../host-port.js";
 import type { Io } from "../io.js";
 import { connectNats, type NatsFlags } from "../nats.js";
 
@@ -157,15 +158,6 @@ export function parseTapFlags(options: TapCommandOptions, cwd: string): TapSetti
     preserveHost: options.preserveHost === true,
     redact,
   };
-}
-
-/** `0.0.0.0:8080`, `localhost:80`, `[::]:8080` → host and port; undefined when it is not that. */
-function parseHostPort(text: string): { host: string; port: number } | undefined {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text);
-  if (match === null) return undefined;
-  const port = Number(match[3]);
-  if (port > 65535) return undefined;
-  return { host: (match[1] ?? match[2]) as string, port };
 }
 
 const BYTE_UNITS: Readonly<Record<string, number>> = { "": 1, b: 1, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
