@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { RunResult } from "@parallax/protocol";
 import { expectedCounts, groundTruthRecording, startGroundTruthTarget, type RunningTarget } from "@parallax/testkit";
-import { readTree, runCli, tempDir } from "./support/cli.js";
+import { readTree, runCli, tempDir } from "../support/cli.js";
 
 const COUNT = 600;
 const SECRET = "s3cr3t-planted-in-the-recording";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { RunResult } from "@parallax/protocol";
 import { GRPC_GROUND_TRUTH_PROTO, expectedGrpcCounts, grpcGroundTruthRecording, startGrpcGroundTruthTarget, type RunningGrpcTarget } from "@parallax/testkit";
-import { readTree, runCli, tempDir } from "./support/cli.js";
+import { readTree, runCli, tempDir } from "../support/cli.js";
 
 const COUNT = 400;
 const SECRET = "s3cr3t-planted-in-the-grpc-recording";

@@ -11,8 +11,8 @@ import { after, before, describe, it } from "node:test";
 import type { RunResult } from "@parallax/protocol";
 import { expectedCounts, groundTruthCase, natsServerBinary, startGroundTruthTarget, startNatsServer, type NatsServerHandle, type RunningTarget } from "@parallax/testkit";
 import { request } from "undici";
-import { startAgent, type AgentProcess } from "./support/agents.js";
-import { PARALLAX_BIN, REPO, tempDir } from "./support/cli.js";
+import { startAgent, type AgentProcess } from "../support/agents.js";
+import { PARALLAX_BIN, REPO, tempDir } from "../support/cli.js";
 
 const skip = natsServerBinary(process.env) === undefined ? "needs nats-server on PATH or NATS_SERVER_BIN (.ci/run installs it)" : false;
 
