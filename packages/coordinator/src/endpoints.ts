@@ -1,7 +1,7 @@
 // Per-endpoint results: each target's counts and latency, diffs (noise excluded), and the
 // statistical latency comparison; and the metric scopes thresholds are evaluated in.
 import { ruleApplies } from "@parallax/diff";
-import { compareLatency, latencySummaryMs } from "@parallax/metrics";
+import { compareLatency, encodeHistogram, latencySummaryMs } from "@parallax/metrics";
 import { signatureKey, type DiffSummary, type DiffTally, type EndpointResult, type EndpointTargetResult, type TargetName } from "@parallax/protocol";
 import type { Scenario } from "@parallax/scenario";
 import type { MergedEndpointTarget } from "./merge.js";
@@ -29,7 +29,7 @@ export function endpointResults(
   const results: EndpointResult[] = [];
   for (const [endpoint, byTarget] of merged) {
     const targets: Partial<Record<TargetName, EndpointTargetResult>> = {};
-    for (const [name, t] of byTarget) targets[name] = { requests: t.requests, responses: t.responses, errors: t.errors, latencyMs: latencySummaryMs(t.latency) };
+    for (const [name, t] of byTarget) targets[name] = { requests: t.requests, responses: t.responses, errors: t.errors, latencyMs: latencySummaryMs(t.latency), histogram: encodeHistogram(t.latency) };
     const d = diffs.get(endpoint) ?? { compared: 0, different: 0 };
     const production = byTarget.get("production")?.latency;
     const candidate = byTarget.get("candidate")?.latency;

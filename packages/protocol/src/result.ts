@@ -171,6 +171,8 @@ export interface EndpointTargetResult {
   readonly responses: number;
   readonly errors: number;
   readonly latencyMs: LatencySummaryMs;
+  /** Of latencyMs: HdrHistogram V2 compressed, base64, microseconds (as `targets.*.histogram`), for histograms per endpoint (/metrics). */
+  readonly histogram?: string;
 }
 
 export interface EndpointResult {

@@ -92,20 +92,29 @@ function latencyFamily(result: RunResult): Family {
   };
 }
 
-/** The report keeps per-endpoint latency as a summary only (no histogram): its quantiles, as gauges. */
+/**
+ * Each target's response time per endpoint template, from the endpoint's merged HDR histogram, read like
+ * `latencyFamily`. Endpoints folded into `(other endpoints)` are one series; a result without per-endpoint
+ * histograms (written before they existed) gives none.
+ */
 function endpointLatencyFamily(result: RunResult): Family {
   const samples: Sample[] = [];
+  const bounds = LATENCY_BUCKETS_SECONDS.map((s) => s * 1000);
   for (const e of [...result.endpoints].sort((a, b) => compare(a.endpoint, b.endpoint))) {
     for (const [target] of targetsOf(result)) {
-      const t = e.targets[target];
-      if (t === undefined || t.responses === 0) continue;
-      const l = t.latencyMs;
-      for (const [q, ms] of [["0.5", l.p50], ["0.9", l.p90], ["0.99", l.p99], ["0.999", l.p999], ["1", l.max]] as const) {
-        samples.push({ labels: [["target", target], ["endpoint", e.endpoint], ["quantile", q]], value: seconds(ms) });
-      }
+      const encoded = e.targets[target]?.histogram;
+      if (encoded === undefined) continue;
+      const h = histogramOf(target, encoded);
+      const total = h.totalCount;
+      const labels: Array<[string, string]> = [["target", target], ["endpoint", e.endpoint]];
+      const counts = cumulativeCounts(h, bounds);
+      LATENCY_BUCKETS_SECONDS.forEach((le, i) => samples.push({ suffix: "_bucket", labels: [...labels, ["le", number(le)]], value: counts[i] ?? 0 }));
+      samples.push({ suffix: "_bucket", labels: [...labels, ["le", "+Inf"]], value: total });
+      samples.push({ suffix: "_sum", labels, value: total === 0 ? 0 : seconds(latencySummaryMs(h).mean * total) });
+      samples.push({ suffix: "_count", labels, value: total });
     }
   }
-  return { name: "parallax_endpoint_latency_seconds", type: "gauge", help: "Response time quantiles per target and endpoint since the start (quantile 1 is the maximum).", samples };
+  return { name: "parallax_endpoint_latency_seconds", type: "histogram", help: "Response time per target and endpoint template from the endpoint's merged HDR histogram.", samples };
 }
 
 function diffFamilies(result: RunResult): Family[] {

@@ -369,6 +369,7 @@ const SCHEMA = {
         responses: count,
         errors: { ...count, description: "Transport failures plus 5xx responses." },
         latencyMs: { $ref: "#/$defs/latency", description: "Response time." },
+        histogram: { type: "string", description: "Of latencyMs: HdrHistogram V2 compressed, base64, microseconds." },
       },
     },
     latencyComparison: {

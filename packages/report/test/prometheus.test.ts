@@ -11,6 +11,12 @@ function target(url: string, micros: number[], counts: Pick<TargetResult, "reque
   return { url, ...counts, latencyMs: latencySummaryMs(h), histogram: encodeHistogram(h), serviceTimeMs: latencySummaryMs(h), serviceHistogram: encodeHistogram(h), throughputRps: 0 };
 }
 
+function encoded(micros: number[]): string {
+  const h = createLatencyHistogram();
+  for (const v of micros) h.record(v);
+  return encodeHistogram(h);
+}
+
 /** A shadow result small enough to check every line by hand. */
 function tiny(): RunResult {
   const base = shadowResult();
@@ -27,7 +33,11 @@ function tiny(): RunResult {
     endpoints: [
       {
         endpoint: "GET /a",
-        targets: { production: { requests: 2, responses: 2, errors: 0, latencyMs: lat }, candidate: { requests: 2, responses: 2, errors: 0, latencyMs: { ...lat, p50: 30.015 } } },
+        targets: {
+          // 2 ms and 120 ms; 30 ms and 2 s.
+          production: { requests: 2, responses: 2, errors: 0, latencyMs: lat, histogram: encoded([2000, 120_000]) },
+          candidate: { requests: 2, responses: 2, errors: 0, latencyMs: { ...lat, p50: 30.015 }, histogram: encoded([30_000, 2_000_000]) },
+        },
         diff: { compared: 2, different: 1, rate: 0.5 },
       },
     ],
@@ -114,18 +124,44 @@ parallax_latency_seconds_bucket{target="candidate",le="60"} 2
 parallax_latency_seconds_bucket{target="candidate",le="+Inf"} 2
 parallax_latency_seconds_sum{target="candidate"} 2.030392
 parallax_latency_seconds_count{target="candidate"} 2
-# HELP parallax_endpoint_latency_seconds Response time quantiles per target and endpoint since the start (quantile 1 is the maximum).
-# TYPE parallax_endpoint_latency_seconds gauge
-parallax_endpoint_latency_seconds{target="production",endpoint="GET /a",quantile="0.5"} 0.002
-parallax_endpoint_latency_seconds{target="production",endpoint="GET /a",quantile="0.9"} 0.120063
-parallax_endpoint_latency_seconds{target="production",endpoint="GET /a",quantile="0.99"} 0.120063
-parallax_endpoint_latency_seconds{target="production",endpoint="GET /a",quantile="0.999"} 0.120063
-parallax_endpoint_latency_seconds{target="production",endpoint="GET /a",quantile="1"} 0.120063
-parallax_endpoint_latency_seconds{target="candidate",endpoint="GET /a",quantile="0.5"} 0.030015
-parallax_endpoint_latency_seconds{target="candidate",endpoint="GET /a",quantile="0.9"} 0.120063
-parallax_endpoint_latency_seconds{target="candidate",endpoint="GET /a",quantile="0.99"} 0.120063
-parallax_endpoint_latency_seconds{target="candidate",endpoint="GET /a",quantile="0.999"} 0.120063
-parallax_endpoint_latency_seconds{target="candidate",endpoint="GET /a",quantile="1"} 0.120063
+# HELP parallax_endpoint_latency_seconds Response time per target and endpoint template from the endpoint's merged HDR histogram.
+# TYPE parallax_endpoint_latency_seconds histogram
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.001"} 0
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.0025"} 1
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.005"} 1
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.01"} 1
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.025"} 1
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.05"} 1
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.1"} 1
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.25"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="0.5"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="1"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="2.5"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="5"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="10"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="30"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="60"} 2
+parallax_endpoint_latency_seconds_bucket{target="production",endpoint="GET /a",le="+Inf"} 2
+parallax_endpoint_latency_seconds_sum{target="production",endpoint="GET /a"} 0.122032
+parallax_endpoint_latency_seconds_count{target="production",endpoint="GET /a"} 2
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.001"} 0
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.0025"} 0
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.005"} 0
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.01"} 0
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.025"} 0
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.05"} 1
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.1"} 1
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.25"} 1
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="0.5"} 1
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="1"} 1
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="2.5"} 2
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="5"} 2
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="10"} 2
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="30"} 2
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="60"} 2
+parallax_endpoint_latency_seconds_bucket{target="candidate",endpoint="GET /a",le="+Inf"} 2
+parallax_endpoint_latency_seconds_sum{target="candidate",endpoint="GET /a"} 2.030392
+parallax_endpoint_latency_seconds_count{target="candidate",endpoint="GET /a"} 2
 # HELP parallax_diffs_compared_total Pairs compared (production's answer with the candidate's).
 # TYPE parallax_diffs_compared_total counter
 parallax_diffs_compared_total 2
