@@ -6,25 +6,46 @@
 // Every tool runs as its own child process, the target too; each configuration runs several
 // rounds, interleaved, and the medians are reported because a shared machine is noisy.
 // Results: a Markdown table on stdout, bench/results/latest.{json,md}. Progress goes to stderr.
-import { execFileSync, fork, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import hdr from "hdr-histogram-js";
-
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(BENCH_DIR, "..");
-const PARALLAX_BIN = path.join(ROOT, "packages/cli/bin/parallax.js");
-const PARALLAX_DIST = path.join(ROOT, "packages/cli/dist/index.js");
-const AUTOCANNON_BIN = path.join(ROOT, "node_modules/autocannon/autocannon.js");
-const TARGET_SCRIPT = path.join(BENCH_DIR, "target.js");
-
-/** Any child that outlives its duration by this much is killed: traffic stays bounded in time. */
-const GRACE_MS = 45_000;
-/** Between two runs: lets sockets and the target's event loop settle. */
-const PAUSE_MS = 400;
+import {
+  BENCH_DIR,
+  CONTENDED_CORES,
+  GRACE_MS,
+  PARALLAX_BIN,
+  PAUSE_MS,
+  cleanUpOnSignals,
+  commandLine,
+  contended,
+  createContention,
+  describeMachine,
+  findWrk,
+  flagReader,
+  exitOnIssues,
+  fmt,
+  histogram,
+  int,
+  logger,
+  machineLine,
+  measureWindow,
+  median,
+  packageVersion,
+  perRoundText,
+  requireBuiltCli,
+  rotate,
+  round3,
+  runAutocannon,
+  runMain,
+  runTool,
+  runWrk,
+  sleep,
+  startTarget,
+  uncontendedOr,
+  writeResults,
+} from "./lib.js";
 
 const HELP = `usage: node bench/run.js [options]
 
@@ -74,60 +95,32 @@ if (flags.help) {
 const options = validateOptions(flags);
 
 function validateOptions(f) {
-  const issues = [];
-  const int = (name, raw, fallback, min) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) issues.push(`--${name} must be an integer >= ${min}, got ${raw}`);
-    return n;
-  };
-  const num = (name, raw, fallback, min) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) issues.push(`--${name} must be a number >= ${min}, got ${raw}`);
-    return n;
-  };
+  const read = flagReader();
   const o = {
-    rounds: int("rounds", f.rounds, f.quick ? 1 : 3, 1),
-    rates: (f.rates ?? "1000,5000,10000").split(",").map((s) => int("rates", s.trim(), 0, 1)),
-    precisionDurationS: num("precision-duration", f["precision-duration"], f.quick ? 4 : 5, 1),
-    warmUpS: int("warm-up", f["warm-up"], 2, 0),
-    retries: int("retries", f.retries, f.quick ? 0 : 1, 0),
-    maxRetries: int("max-retries", f["max-retries"], 3, 0),
-    waitQuietS: num("wait-quiet", f["wait-quiet"], f.quick ? 0 : 30, 0),
-    throughputDurationS: int("duration", f.duration, f.quick ? 3 : 5, 1),
-    connections: int("connections", f.connections, 50, 2),
-    delayMs: f["delay-ms"] === undefined ? undefined : num("delay-ms", f["delay-ms"], 0, 0),
+    rounds: read.int("rounds", f.rounds, f.quick ? 1 : 3, 1),
+    rates: (f.rates ?? "1000,5000,10000").split(",").map((s) => read.int("rates", s.trim(), 0, 1)),
+    precisionDurationS: read.num("precision-duration", f["precision-duration"], f.quick ? 4 : 5, 1),
+    warmUpS: read.int("warm-up", f["warm-up"], 2, 0),
+    retries: read.int("retries", f.retries, f.quick ? 0 : 1, 0),
+    maxRetries: read.int("max-retries", f["max-retries"], 3, 0),
+    waitQuietS: read.num("wait-quiet", f["wait-quiet"], f.quick ? 0 : 30, 0),
+    throughputDurationS: read.int("duration", f.duration, f.quick ? 3 : 5, 1),
+    connections: read.int("connections", f.connections, 50, 2),
+    delayMs: f["delay-ms"] === undefined ? undefined : read.num("delay-ms", f["delay-ms"], 0, 0),
     only: f.only,
     wrk: !f["no-wrk"],
     outDir: path.resolve(f.out ?? path.join(BENCH_DIR, "results")),
   };
+  const { issues } = read;
   if (o.warmUpS >= o.precisionDurationS) issues.push(`--warm-up (${o.warmUpS} s) must be shorter than --precision-duration (${o.precisionDurationS} s)`);
   if (o.connections % 2 !== 0) issues.push(`--connections must be even (parallax gets n/2 per target), got ${o.connections}`);
   if (o.only !== undefined && o.only !== "precision" && o.only !== "throughput") issues.push(`--only must be precision or throughput, got ${o.only}`);
-  if (issues.length > 0) {
-    process.stderr.write(`${issues.join("\n")}\n\n${HELP}`);
-    process.exit(2);
-  }
+  exitOnIssues(issues, HELP);
   return o;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Small helpers
-
-const log = (line) => process.stderr.write(`[bench] ${line}\n`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const round3 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 1000) / 1000);
-
-function median(xs) {
-  const v = xs.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-/** Rotates the list by r, so that no configuration always runs first (or last) in a round. */
-const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
+const log = logger("bench");
+const contention = createContention(options, log);
 
 /** Reads a dotted path; records (once) a missing field of report.json as a finding. */
 const missing = new Set();
@@ -143,188 +136,30 @@ function field(obj, dotted) {
   return v;
 }
 
-/**
- * CPU seconds of this process's reaped children (Linux: cutime + cstime in /proc/self/stat).
- * Read before and after a tool runs, it gives that tool's CPU time, without sampling.
- */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-function childrenCpuSeconds() {
-  try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
-    const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // after[0] is field 3 (state); cutime and cstime are fields 16 and 17.
-    return (Number(after[13]) + Number(after[14])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** Runs a command to completion, bounded in time; returns its output, exit code and CPU time. */
-function runTool(command, args, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const cpuBefore = childrenCpuSeconds();
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const cpuAfter = childrenCpuSeconds();
-      resolve({
-        code,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-        wallS: (performance.now() - started) / 1000,
-        cpuS: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
-      });
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
-// The target, in its own process
-
-async function startTarget(delayMs) {
-  const child = fork(TARGET_SCRIPT, ["--delay-ms", String(delayMs)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("target did not start within 10 s")), 10_000);
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`target exited early (code ${code})`)));
-    child.on("message", function onMessage(m) {
-      if (m?.type === "listening") {
-        clearTimeout(timer);
-        child.off("message", onMessage);
-        resolve(m.port);
-      }
-    });
-  });
-  let nextId = 0;
-  const stats = () =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      const timer = setTimeout(() => reject(new Error("target did not report its stats")), 5_000);
-      child.on("message", function onMessage(m) {
-        if (m?.type === "stats" && m.id === id) {
-          clearTimeout(timer);
-          child.off("message", onMessage);
-          resolve(m);
-        }
-      });
-      child.send({ type: "stats", id });
-    });
-  const close = async () => {
-    child.removeAllListeners("exit");
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.send({ type: "close" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { url: `http://127.0.0.1:${port}`, port, delayMs, stats, close, pid: child.pid };
-}
-
-/** Busy CPU seconds of the whole machine, all cores (Linux /proc/stat); null elsewhere. */
-function machineBusySeconds() {
-  try {
-    const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** Above this many cores used by processes outside the bench, a run counts as contended. */
-const CONTENDED_CORES = 0.25;
-let retriesLeft = options.maxRetries;
+// Measured runs
 
 /**
  * Runs fn between two target samples: requests the server answered, on how many sockets, and its
  * CPU use meanwhile; and how much CPU the rest of the machine used ("foreign": neither the tool,
- * nor the target, nor this script). On a shared machine that is what explains an outlier.
+ * nor the target, nor this script).
  */
 async function measuredOnce(target, fn) {
-  const busyBefore = machineBusySeconds();
-  const selfBefore = process.cpuUsage();
-  const before = await target.stats();
-  const result = await fn();
-  const after = await target.stats();
-  const self = process.cpuUsage(selfBefore);
-  const busyAfter = machineBusySeconds();
-  const wallS = (after.at - before.at) / 1000;
-  const targetCpuS = (after.cpuMicros - before.cpuMicros) / 1e6;
-  const foreign =
-    busyBefore === null || busyAfter === null || result.toolCpuS === null
-      ? null
-      : Math.max(0, (busyAfter - busyBefore - result.toolCpuS - targetCpuS - (self.user + self.system) / 1e6) / wallS);
+  const w = await measureWindow(target, fn);
   return {
-    ...result,
+    ...w.result,
     server: {
-      answered: after.answered - before.answered,
-      connections: after.connections - before.connections,
-      cpuCores: round3(targetCpuS / wallS),
+      answered: w.after.answered - w.before.answered,
+      connections: w.after.connections - w.before.connections,
+      cpuCores: round3(w.targetCpuS / w.wallS),
     },
-    foreignCores: round3(foreign),
+    foreignCores: w.foreignCores,
   };
 }
 
-let quietBudgetMs = options.waitQuietS * 1000;
-let waitedMs = 0;
-
-/** Waits (within the --wait-quiet budget) until the machine, bench idle, is below CONTENDED_CORES busy. */
-async function waitForQuiet() {
-  for (;;) {
-    const before = machineBusySeconds();
-    const t0 = performance.now();
-    await sleep(500);
-    const after = machineBusySeconds();
-    const elapsed = performance.now() - t0;
-    if (before === null || after === null) return;
-    const busy = (after - before) / (elapsed / 1000);
-    if (busy <= CONTENDED_CORES || quietBudgetMs <= 0) return;
-    log(`  machine busy (${busy.toFixed(2)} cores used by others); waiting for quiet (${Math.round(quietBudgetMs / 1000)} s of waiting left)`);
-    const pause = Math.min(2_000, quietBudgetMs);
-    await sleep(pause);
-    quietBudgetMs -= pause + elapsed;
-    waitedMs += pause + elapsed;
-  }
-}
-
-const contended = (run) => (run.foreignCores ?? 0) > CONTENDED_CORES;
-/** The rounds a median is taken over: the uncontended ones, or all of them when every one was contended. */
-const uncontendedOr = (rs) => (rs.some((x) => !contended(x)) ? rs.filter((x) => !contended(x)) : rs);
-
 /** measuredOnce, repeated (within --retries and --max-retries) while other processes crowd the machine. */
 async function measured(target, fn, label) {
-  await waitForQuiet();
-  const attempts = [await measuredOnce(target, fn)];
-  for (let i = 0; i < options.retries && retriesLeft > 0 && (attempts.at(-1).foreignCores ?? 0) > CONTENDED_CORES; i++) {
-    retriesLeft--;
-    log(`  ${label}: other processes used ${attempts.at(-1).foreignCores} cores meanwhile; once more`);
-    await sleep(PAUSE_MS);
-    await waitForQuiet();
-    attempts.push(await measuredOnce(target, fn));
-  }
-  const best = attempts.reduce((a, b) => ((b.foreignCores ?? 0) < (a.foreignCores ?? 0) ? b : a));
+  const { best, attempts } = await contention.leastContended(() => measuredOnce(target, fn), label);
   return { ...best, attempts: attempts.length, discardedForeignCores: attempts.filter((a) => a !== best).map((a) => a.foreignCores) };
 }
 
@@ -348,7 +183,7 @@ function parseReport(res, what) {
 
 /** Merges both targets' latency histograms: percentiles of two hdr histograms are never averaged. */
 function mergedLatencyMs(report) {
-  const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 64, useWebAssembly: false });
+  const merged = histogram(3_600_000_000);
   for (const name of ["production", "candidate"]) {
     const encoded = field(report, `targets.${name}.histogram`);
     if (typeof encoded !== "string" || encoded === "") return null;
@@ -363,7 +198,7 @@ function mergedLatencyMs(report) {
  * the intended instant is lag + service time, so its steady-state p99 bounds the lag's from above.
  */
 function steadyStateLatencyMs(outDir, warmUpS) {
-  const merged = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 64, useWebAssembly: false });
+  const merged = histogram(3_600_000_000);
   const firstSecond = { p50: null, p99: null, max: null, count: 0 };
   for (const name of ["production", "candidate"]) {
     const file = path.join(outDir, `${name}.hlog`);
@@ -452,59 +287,13 @@ async function parallaxClosed(target, connections, durationS) {
   };
 }
 
-async function autocannonRun(target, connections, durationS) {
-  const res = await runTool("node", [AUTOCANNON_BIN, "-c", String(connections), "-d", String(durationS), "-j", `${target.url}/bench`], durationS * 1000 + GRACE_MS);
-  let j;
-  try {
-    j = JSON.parse(res.stdout);
-  } catch {
-    throw new Error(`autocannon printed no JSON (exit ${res.code}): ${res.stderr.slice(-400)}`);
-  }
-  return {
-    exitCode: res.code,
-    responses: j.requests.total,
-    errors: (j.errors ?? 0) + (j.non2xx ?? 0),
-    durationS: j.duration,
-    rps: j.requests.total / j.duration,
-    p50Ms: j.latency.p50,
-    p99Ms: j.latency.p99,
-    toolCpuS: res.cpuS,
-    wallS: res.wallS,
-  };
+/** A closed-loop tool's result (lib.js's shape) as the throughput table reads it: p50 and p99. */
+function closedLoop({ latencyMs, toolCpuS, wallS, reportedSent: _reportedSent, ...counts }) {
+  return { ...counts, p50Ms: latencyMs.p50, p99Ms: latencyMs.p99, toolCpuS, wallS };
 }
 
-/** wrk prints durations as 812.00us, 1.26ms, 1.02s or 2.00m. */
-function wrkDurationMs(text) {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
-  if (!m) return null;
-  const n = Number(m[1]);
-  return { us: n / 1000, ms: n, s: n * 1000, m: n * 60_000 }[m[2]];
-}
-
-async function wrkRun(target, connections, durationS) {
-  const res = await runTool("wrk", ["-t1", `-c${connections}`, `-d${durationS}s`, "--latency", `${target.url}/bench`], durationS * 1000 + GRACE_MS);
-  const out = res.stdout;
-  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m),/.exec(out);
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (res.code !== 0 || !total || !rps) throw new Error(`wrk output not understood (exit ${res.code}): ${out.slice(0, 400)} ${res.stderr.slice(0, 400)}`);
-  const pct = (p) => {
-    const m = new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(out);
-    return m ? wrkDurationMs(m[1]) : null;
-  };
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  return {
-    exitCode: res.code,
-    responses: Number(total[1]),
-    errors: (socketErrors ? socketErrors.slice(1).reduce((s, x) => s + Number(x), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
-    durationS: wrkDurationMs(`${total[2]}${total[3]}`) / 1000,
-    rps: Number(rps[1]),
-    p50Ms: pct(50),
-    p99Ms: pct(99),
-    toolCpuS: res.cpuS,
-    wallS: res.wallS,
-  };
-}
+const autocannonRun = async (target, connections, durationS) => closedLoop(await runAutocannon(`${target.url}/bench`, connections, durationS));
+const wrkRun = async (target, connections, durationS) => closedLoop(await runWrk(`${target.url}/bench`, connections, durationS));
 
 // ---------------------------------------------------------------------------------------------
 // The two benchmarks
@@ -641,17 +430,15 @@ function checks(section) {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-const fmt = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
-const int = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
 const pct = (x, digits = 1) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(digits)} %`);
 
-const perRoundText = (rs) => rs.map((x) => (x === null ? "–" : `${fmt(x.ratio)}${x.contended ? "*" : ""}`)).join(", ");
+const ratioText = (rs) => perRoundText(rs, (x) => fmt(x.ratio));
 
 function markdown(result) {
   const m = result.machine;
   const lines = [];
   lines.push(`# Parallax bench — ${result.date}`, "");
-  lines.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}; Node ${m.node}; autocannon ${m.autocannon}; ${m.wrk ?? "wrk absent"}; load average at start ${m.loadAverage.map((x) => x.toFixed(2)).join(" ")}.`);
+  lines.push(machineLine(m));
   lines.push(`Command: \`${result.command}\` · ${result.options.rounds} round(s) per configuration, interleaved; medians over the uncontended rounds (all rounds when none was) — see "rounds used"; ${result.retriesUsed} contended run(s) repeated; ${result.waitedForQuietSeconds} s spent waiting for a quiet machine · total ${result.totalSeconds} s.`, "");
   for (const section of result.sections) {
     const delay = section.targetDelayMs === 0 ? "answers at once" : `answers after ${section.targetDelayMs} ms`;
@@ -687,8 +474,8 @@ function markdown(result) {
       lines.push("");
       const ra = t.ratios;
       lines.push("Ratios of the medians above; per-round ratios pair tools that ran seconds apart (* = a contended run in that pair).", "");
-      lines.push(`**parallax / autocannon = ${fmt(ra.parallaxOverAutocannon)}** (per round: ${perRoundText(ra.parallaxOverAutocannonPerRound)})`);
-      if (ra.parallaxOverWrk !== undefined) lines.push(`· **parallax / wrk = ${fmt(ra.parallaxOverWrk)}** (per round: ${perRoundText(ra.parallaxOverWrkPerRound)})`);
+      lines.push(`**parallax / autocannon = ${fmt(ra.parallaxOverAutocannon)}** (per round: ${ratioText(ra.parallaxOverAutocannonPerRound)})`);
+      if (ra.parallaxOverWrk !== undefined) lines.push(`· **parallax / wrk = ${fmt(ra.parallaxOverWrk)}** (per round: ${ratioText(ra.parallaxOverWrkPerRound)})`);
       lines.push("");
     }
   }
@@ -707,40 +494,16 @@ function markdown(result) {
 
 // ---------------------------------------------------------------------------------------------
 
-function versionOf(command, args) {
-  try {
-    return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0].trim();
-  } catch (e) {
-    // wrk -v exits 1 after printing its version.
-    const text = `${e.stdout ?? ""}${e.stderr ?? ""}`.split("\n")[0].trim();
-    return text || null;
-  }
-}
-
 async function main() {
   const started = performance.now();
-  if (!existsSync(PARALLAX_DIST)) {
-    process.stderr.write("packages/cli is not built: run `npx turbo run build` first\n");
-    process.exit(2);
-  }
+  requireBuiltCli();
   const notes = [];
-  const wrkVersion = options.wrk ? versionOf("wrk", ["-v"]) : null;
-  const haveWrk = options.wrk && wrkVersion !== null && wrkVersion.startsWith("wrk");
+  const wrkVersion = findWrk(options.wrk);
+  const haveWrk = wrkVersion !== null;
   if (!options.wrk) notes.push("wrk skipped (--no-wrk).");
   else if (!haveWrk) notes.push("wrk not found on PATH: its column is skipped (`apt-get install -y wrk`).");
 
-  const cpus = os.cpus();
-  const machine = {
-    node: process.version,
-    cpuModel: cpus[0]?.model ?? "unknown",
-    cores: cpus.length,
-    memoryBytes: os.totalmem(),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    loadAverage: os.loadavg(),
-    autocannon: JSON.parse(readFileSync(path.join(ROOT, "node_modules/autocannon/package.json"), "utf8")).version,
-    wrk: haveWrk ? wrkVersion : null,
-    parallax: JSON.parse(readFileSync(path.join(ROOT, "packages/cli/package.json"), "utf8")).version,
-  };
+  const machine = { ...describeMachine(), wrk: wrkVersion, parallax: packageVersion("packages/cli") };
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), "parallax-bench-"));
   recordingFile = path.join(tmp, "rec.jsonl");
@@ -753,8 +516,7 @@ async function main() {
     await Promise.allSettled(targets.map((t) => t.close()));
     rmSync(tmp, { recursive: true, force: true });
   };
-  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
-  process.once("SIGTERM", () => void cleanup().then(() => process.exit(143)));
+  cleanUpOnSignals(cleanup);
   try {
     for (const delayMs of delays) {
       const target = await startTarget(delayMs);
@@ -784,25 +546,18 @@ async function main() {
   }
   const result = {
     date: new Date().toISOString(),
-    command: `node bench/run.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`,
+    command: commandLine("bench/run.js"),
     machine,
     options: { ...options, outDir: undefined },
     totalSeconds: Math.round((performance.now() - started) / 1000),
-    retriesUsed: options.maxRetries - retriesLeft,
-    waitedForQuietSeconds: Math.round(waitedMs / 1000),
+    retriesUsed: contention.retriesUsed(),
+    waitedForQuietSeconds: contention.waitedForQuietSeconds(),
     sections,
     checks: allChecks,
     notes,
   };
   const md = markdown(result);
-  mkdirSync(options.outDir, { recursive: true });
-  writeFileSync(path.join(options.outDir, "latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(path.join(options.outDir, "latest.md"), `${md}\n`);
-  process.stdout.write(`${md}\n`);
-  log(`wrote ${path.relative(ROOT, path.join(options.outDir, "latest.json"))} and latest.md`);
+  writeResults(options.outDir, "latest", result, md, log);
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
-  process.exit(1);
-});
+runMain(main, "bench");

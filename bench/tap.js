@@ -10,28 +10,57 @@
 // Every tool runs as its own child process, the target, the tap and nats-server too; rounds are
 // interleaved and medians reported, as in bench/run.js. Results: a Markdown table on stdout,
 // bench/results/tap-latest.{json,md}. Progress goes to stderr.
-import { execFileSync, fork, spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import hdr from "hdr-histogram-js";
 import { Pool } from "undici";
+import {
+  BENCH_DIR,
+  CONTENDED_CORES,
+  GRACE_MS,
+  PARALLAX_BIN,
+  PAUSE_MS,
+  ROOT,
+  cleanUpOnSignals,
+  commandLine,
+  contended,
+  createContention,
+  describeMachine,
+  exitOnIssues,
+  findWrk,
+  flagReader,
+  fmt,
+  histogram,
+  int,
+  killChildren,
+  logger,
+  machineLine,
+  measureWindow,
+  median,
+  packageVersion,
+  perRoundText,
+  requireBuiltCli,
+  rotate,
+  round3,
+  runAutocannon,
+  runMain,
+  runTool,
+  runWrk,
+  sleep,
+  startTarget,
+  sum,
+  track,
+  uncontendedOr,
+  versionOf,
+  writeResults,
+} from "./lib.js";
 
 const SELF = fileURLToPath(import.meta.url);
-const BENCH_DIR = path.dirname(SELF);
-const ROOT = path.resolve(BENCH_DIR, "..");
-const PARALLAX_BIN = path.join(ROOT, "packages/cli/bin/parallax.js");
-const PARALLAX_DIST = path.join(ROOT, "packages/cli/dist/index.js");
-const AUTOCANNON_BIN = path.join(ROOT, "node_modules/autocannon/autocannon.js");
-const TARGET_SCRIPT = path.join(BENCH_DIR, "target.js");
 
-/** Any tool that outlives its duration by this much is killed: traffic stays bounded in time. */
-const GRACE_MS = 45_000;
-/** Between two runs: lets sockets and the target's event loop settle. */
-const PAUSE_MS = 400;
 /** The tap drains for up to 10 s and flushes for up to 10 s on SIGTERM (cli/src/commands/tap.ts); then it is killed. */
 const TAP_STOP_MS = 25_000;
 const TAP_START_MS = 15_000;
@@ -41,8 +70,6 @@ const WARM_UP_REQUESTS = 1_000;
 const CLIENT_WARM_UP_S = 0.5;
 /** The stream name the tap derives from --stream (transport's TRAFFIC_STREAM_PREFIX). */
 const TRAFFIC_STREAM_PREFIX = "PARALLAX_TRAFFIC_";
-/** Above this many cores used by processes outside the bench, a run counts as contended. */
-const CONTENDED_CORES = 0.25;
 
 /** The two requests: a GET, and a small JSON POST (a body the tap must capture, encode and publish). */
 const GET_PATH = "/bench/items?id=42";
@@ -86,25 +113,10 @@ const { values: flags } = parseArgs({
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const log = (line) => process.stderr.write(`[bench:tap] ${line}\n`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const round3 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 1000) / 1000);
-const sum = (xs) => xs.reduce((s, x) => s + (x ?? 0), 0);
-
-function median(xs) {
-  const v = xs.filter((x) => typeof x === "number" && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-/** Rotates the list by r, so that no configuration always runs first (or last) in a round. */
-const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
+const log = logger("bench:tap");
 
 /** Microseconds, 1 µs to 60 s, 3 significant digits. */
-function microsHistogram() {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 64, useWebAssembly: false });
-}
+const microsHistogram = () => histogram(60_000_000);
 
 /** p50/p90/p99/p99.9/max of a µs histogram, in ms. */
 function percentilesMs(h) {
@@ -242,174 +254,27 @@ async function clientMain(config) {
 // Options (the bench itself)
 
 function validateOptions(f) {
-  const issues = [];
-  const int = (name, raw, fallback, min) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) issues.push(`--${name} must be an integer >= ${min}, got ${raw}`);
-    return n;
-  };
-  const num = (name, raw, fallback, min) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) issues.push(`--${name} must be a number >= ${min}, got ${raw}`);
-    return n;
-  };
+  const read = flagReader();
   const o = {
-    rounds: int("rounds", f.rounds, f.quick ? 1 : 3, 1),
-    rate: int("rate", f.rate, 500, 1),
-    durationS: int("duration", f.duration, f.quick ? 3 : 5, 2),
-    connections: int("connections", f.connections, 10, 1),
-    retries: int("retries", f.retries, f.quick ? 0 : 1, 0),
-    maxRetries: int("max-retries", f["max-retries"], 3, 0),
-    waitQuietS: num("wait-quiet", f["wait-quiet"], f.quick ? 0 : 30, 0),
+    rounds: read.int("rounds", f.rounds, f.quick ? 1 : 3, 1),
+    rate: read.int("rate", f.rate, 500, 1),
+    durationS: read.int("duration", f.duration, f.quick ? 3 : 5, 2),
+    connections: read.int("connections", f.connections, 10, 1),
+    retries: read.int("retries", f.retries, f.quick ? 0 : 1, 0),
+    maxRetries: read.int("max-retries", f["max-retries"], 3, 0),
+    waitQuietS: read.num("wait-quiet", f["wait-quiet"], f.quick ? 0 : 30, 0),
     wrk: !f["no-wrk"],
     outDir: path.resolve(f.out ?? path.join(BENCH_DIR, "results")),
   };
-  if (issues.length > 0) {
-    process.stderr.write(`${issues.join("\n")}\n\n${HELP}`);
-    process.exit(2);
-  }
+  exitOnIssues(read.issues, HELP);
   return o;
 }
 
 let options;
+let contention;
 
 // ---------------------------------------------------------------------------------------------
-// CPU accounting (Linux /proc; null elsewhere)
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** Fields of /proc/<pid>/stat after the command name; [0] is field 3 (state). */
-function statFields(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-}
-
-/** CPU seconds of this process's reaped children (cutime + cstime): read around a tool, its CPU time. */
-function childrenCpuSeconds() {
-  try {
-    const f = statFields("self");
-    return (Number(f[13]) + Number(f[14])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds a live process has used so far (utime + stime): the tap and nats-server, sampled around a run. */
-function processCpuSeconds(pid) {
-  if (pid === undefined) return null;
-  try {
-    const f = statFields(pid);
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** Busy CPU seconds of the whole machine, all cores (/proc/stat). */
-function machineBusySeconds() {
-  try {
-    const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
-    return (user + nice + system + irq + softirq + steal) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child processes: the tools, the target, nats-server, the tap
-
-/** Children still running, killed if the bench stops early. */
-const live = new Set();
-
-function track(child) {
-  live.add(child);
-  child.once("exit", () => live.delete(child));
-  return child;
-}
-
-/** Runs a command to completion, bounded in time; returns its output, exit code and CPU time. */
-function runTool(command, args, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const cpuBefore = childrenCpuSeconds();
-    const started = performance.now();
-    const child = track(spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } }));
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const cpuAfter = childrenCpuSeconds();
-      resolve({
-        code,
-        signal,
-        timedOut,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-        wallS: (performance.now() - started) / 1000,
-        cpuS: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
-      });
-    });
-  });
-}
-
-/** bench/target.js in its own process, as bench/run.js starts it: port and stats over IPC. */
-async function startTarget() {
-  const child = track(fork(TARGET_SCRIPT, ["--delay-ms", "0"], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
-  const port = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("target did not start within 10 s")), 10_000);
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`target exited early (code ${code})`)));
-    child.on("message", function onMessage(m) {
-      if (m?.type === "listening") {
-        clearTimeout(timer);
-        child.off("message", onMessage);
-        resolve(m.port);
-      }
-    });
-  });
-  let nextId = 0;
-  const stats = () =>
-    new Promise((resolve, reject) => {
-      const id = ++nextId;
-      const timer = setTimeout(() => reject(new Error("target did not report its stats")), 5_000);
-      child.on("message", function onMessage(m) {
-        if (m?.type === "stats" && m.id === id) {
-          clearTimeout(timer);
-          child.off("message", onMessage);
-          resolve(m);
-        }
-      });
-      child.send({ type: "stats", id });
-    });
-  const close = async () => {
-    child.removeAllListeners("exit");
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.send({ type: "close" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { url: `http://127.0.0.1:${port}`, port, stats, close, pid: child.pid };
-}
+// Child processes: nats-server and the tap (the target and the tools: lib.js)
 
 /** A free loopback port (racy: the caller retries when another process takes it first); never 4222. */
 function freePort() {
@@ -582,69 +447,22 @@ function usClient(url) {
 /** autocannon -j; `rate` set: -R (overall rate) with -C, else closed loop. */
 function autocannonRun(url, method, rate) {
   return async () => {
-    const args = [AUTOCANNON_BIN, "-c", String(options.connections), "-d", String(options.durationS), "-j"];
+    const args = [];
     if (rate !== undefined) args.push("-R", String(rate), "-C");
-    if (method === "POST") args.push("-m", "POST", "-H", "content-type=application/json", "-b", POST_BODY, `${url}${POST_PATH}`);
-    else args.push(`${url}${GET_PATH}`);
-    const res = await runTool("node", args, options.durationS * 1000 + GRACE_MS);
-    let j;
-    try {
-      j = JSON.parse(res.stdout);
-    } catch {
-      throw new Error(`autocannon printed no JSON (exit ${res.code}): ${res.stderr.slice(-400)}`);
-    }
-    return {
-      exitCode: res.code,
-      // Not requests.sent: with -R, autocannon adds each connection's whole per-second share to it
-      // when the connection is built (lib/run.js), so it overstates what went out; the checks use
-      // responses, with one request per connection of slack.
-      sent: null,
-      reportedSent: j.requests.sent,
-      responses: j.requests.total,
-      errors: (j.errors ?? 0) + (j.non2xx ?? 0),
-      durationS: j.duration,
-      rps: j.requests.total / j.duration,
-      latencyMs: { p50: j.latency.p50, p90: j.latency.p90, p99: j.latency.p99, max: j.latency.max, mean: j.latency.mean },
-      toolCpuS: res.cpuS,
-      wallS: res.wallS,
-    };
+    if (method === "POST") args.push("-m", "POST", "-H", "content-type=application/json", "-b", POST_BODY);
+    const { exitCode, ...rest } = await runAutocannon(`${url}${method === "POST" ? POST_PATH : GET_PATH}`, options.connections, options.durationS, args);
+    // sent: null, not requests.sent (kept as reportedSent): with -R, autocannon adds each
+    // connection's whole per-second share to it when the connection is built (lib/run.js), so it
+    // overstates what went out; the checks use responses, with one request per connection of slack.
+    return { exitCode, sent: null, ...rest };
   };
-}
-
-/** wrk prints durations as 812.00us, 1.26ms, 1.02s or 2.00m. */
-function wrkDurationMs(text) {
-  const m = /^([\d.]+)(us|ms|s|m)$/.exec(text);
-  if (!m) return null;
-  const n = Number(m[1]);
-  return { us: n / 1000, ms: n, s: n * 1000, m: n * 60_000 }[m[2]];
 }
 
 /** wrk -t1, GET only (as the brief's `wrk -t1 -c10 -d5s URL`); Requests/sec parsed from its text. */
 function wrkRun(url) {
   return async () => {
-    const res = await runTool("wrk", ["-t1", `-c${options.connections}`, `-d${options.durationS}s`, "--latency", `${url}${GET_PATH}`], options.durationS * 1000 + GRACE_MS);
-    const out = res.stdout;
-    const total = /(\d+) requests in ([\d.]+)(us|ms|s|m),/.exec(out);
-    const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-    if (res.code !== 0 || !total || !rps) throw new Error(`wrk output not understood (exit ${res.code}): ${out.slice(0, 400)} ${res.stderr.slice(0, 400)}`);
-    const pct = (p) => {
-      const m = new RegExp(`^\\s+${p}%\\s+(\\S+)`, "m").exec(out);
-      return m ? wrkDurationMs(m[1]) : null;
-    };
-    const max = /^\s+Latency\s+\S+\s+\S+\s+(\S+)/m.exec(out);
-    const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-    const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-    return {
-      exitCode: res.code,
-      sent: null,
-      responses: Number(total[1]),
-      errors: (socketErrors ? socketErrors.slice(1).reduce((s, x) => s + Number(x), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
-      durationS: wrkDurationMs(`${total[2]}${total[3]}`) / 1000,
-      rps: Number(rps[1]),
-      latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: max ? wrkDurationMs(max[1]) : null },
-      toolCpuS: res.cpuS,
-      wallS: res.wallS,
-    };
+    const { exitCode, ...rest } = await runWrk(`${url}${GET_PATH}`, options.connections, options.durationS);
+    return { exitCode, sent: null, ...rest };
   };
 }
 
@@ -677,33 +495,7 @@ async function warmUp(url) {
 // ---------------------------------------------------------------------------------------------
 // One run on one path, measured
 
-let retriesLeft = 0;
-let quietBudgetMs = 0;
-let waitedMs = 0;
 let streamCounter = 0;
-
-/** Waits (within the --wait-quiet budget) until the machine, bench idle, is below CONTENDED_CORES busy. */
-async function waitForQuiet() {
-  for (;;) {
-    const before = machineBusySeconds();
-    const t0 = performance.now();
-    await sleep(500);
-    const after = machineBusySeconds();
-    const elapsed = performance.now() - t0;
-    if (before === null || after === null) return;
-    const busy = (after - before) / (elapsed / 1000);
-    if (busy <= CONTENDED_CORES || quietBudgetMs <= 0) return;
-    log(`  machine busy (${busy.toFixed(2)} cores used by others); waiting for quiet (${Math.round(quietBudgetMs / 1000)} s of waiting left)`);
-    const pause = Math.min(2_000, quietBudgetMs);
-    await sleep(pause);
-    quietBudgetMs -= pause + elapsed;
-    waitedMs += pause + elapsed;
-  }
-}
-
-const contended = (run) => (run.foreignCores ?? 0) > CONTENDED_CORES;
-/** The rounds a median is taken over: the uncontended ones, or all of them when every one was contended. */
-const uncontendedOr = (rs) => (rs.some((x) => !contended(x)) ? rs.filter((x) => !contended(x)) : rs);
 
 /**
  * One run on one path: for "tap", a fresh tap (and stream) in front of the target; the warm-up;
@@ -721,37 +513,20 @@ async function runOnce(ctx, pathName, makeTool) {
     const warm = await warmUp(url);
     // Lets the tap publish the warm-up's exchanges before the window opens (both paths wait alike).
     await sleep(PAUSE_MS);
-    const busyBefore = machineBusySeconds();
-    const selfBefore = process.cpuUsage();
-    const tapBefore = processCpuSeconds(tap?.pid);
-    const natsBefore = processCpuSeconds(nats.pid);
-    const before = await target.stats();
-    const result = await makeTool(url)();
-    const after = await target.stats();
-    const natsAfter = processCpuSeconds(nats.pid);
-    const tapAfter = processCpuSeconds(tap?.pid);
-    const self = process.cpuUsage(selfBefore);
-    const busyAfter = machineBusySeconds();
-    const wallS = (after.at - before.at) / 1000;
-    const targetCpuS = (after.cpuMicros - before.cpuMicros) / 1e6;
-    const tapCpuS = tap ? (tapBefore === null || tapAfter === null ? null : tapAfter - tapBefore) : 0;
-    const natsCpuS = natsBefore === null || natsAfter === null ? null : natsAfter - natsBefore;
-    const known = [result.toolCpuS, targetCpuS, tapCpuS, natsCpuS];
-    const foreign =
-      busyBefore === null || busyAfter === null || known.some((x) => x === null)
-        ? null
-        : Math.max(0, (busyAfter - busyBefore - sum(known) - (self.user + self.system) / 1e6) / wallS);
+    const w = await measureWindow(target, makeTool(url), tap ? [nats.pid, tap.pid] : [nats.pid]);
+    const { result, wallS } = w;
+    const [natsCpuS, tapCpuS] = w.pidsCpuS;
     const run = {
       path: pathName,
       ...result,
       warmUp: warm,
-      server: { answered: after.answered - before.answered, cpuCores: round3(targetCpuS / wallS) },
+      server: { answered: w.after.answered - w.before.answered, cpuCores: round3(w.targetCpuS / wallS) },
       tapCpuCores: tap ? round3(tapCpuS === null ? null : tapCpuS / wallS) : null,
       tapCpuMicrosPerRequest: tap && tapCpuS !== null ? round3((tapCpuS * 1e6) / result.responses) : null,
       natsCpuCores: round3(natsCpuS === null ? null : natsCpuS / wallS),
       natsCpuMicrosPerRequest: tap && natsCpuS !== null ? round3((natsCpuS * 1e6) / result.responses) : null,
       clientCpuCores: round3(result.toolCpuS === null ? null : result.toolCpuS / wallS),
-      foreignCores: round3(foreign),
+      foreignCores: w.foreignCores,
     };
     if (tap) {
       const stopped = await tap.stop();
@@ -773,16 +548,7 @@ async function runOnce(ctx, pathName, makeTool) {
 
 /** runOnce, repeated (within --retries and --max-retries) while other processes crowd the machine. */
 async function measured(ctx, pathName, makeTool, label) {
-  await waitForQuiet();
-  const attempts = [await runOnce(ctx, pathName, makeTool)];
-  for (let i = 0; i < options.retries && retriesLeft > 0 && contended(attempts.at(-1)); i++) {
-    retriesLeft--;
-    log(`  ${label}: other processes used ${attempts.at(-1).foreignCores} cores meanwhile; once more`);
-    await sleep(PAUSE_MS);
-    await waitForQuiet();
-    attempts.push(await runOnce(ctx, pathName, makeTool));
-  }
-  const best = attempts.reduce((a, b) => ((b.foreignCores ?? 0) < (a.foreignCores ?? 0) ? b : a));
+  const { best, attempts } = await contention.leastContended(() => runOnce(ctx, pathName, makeTool), label);
   return { ...best, attempts: attempts.length, discarded: attempts.filter((a) => a !== best).map((a) => ({ foreignCores: a.foreignCores, tap: a.tap ?? null })) };
 }
 
@@ -925,17 +691,14 @@ function checks(runs) {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
-const fmt = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
 const signed = (x, digits = 3) => (x === null || x === undefined ? "–" : `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(digits)}`);
-const int = (x) => (x === null || x === undefined ? "–" : Math.round(x).toLocaleString("en-US"));
-const perRoundText = (rs, f) => rs.map((x) => (x === null ? "–" : `${f(x)}${x.contended ? "*" : ""}`)).join(", ");
 
 function markdown(result) {
   const m = result.machine;
   const o = result.options;
   const lines = [];
   lines.push(`# The tap's overhead — ${result.date}`, "");
-  lines.push(`Machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.os}; Node ${m.node}; autocannon ${m.autocannon}; ${m.wrk ?? "wrk absent"}; ${m.natsServer}; load average at start ${m.loadAverage.map((x) => x.toFixed(2)).join(" ")}.`);
+  lines.push(machineLine(m, [m.natsServer]));
   lines.push(`Command: \`${result.command}\` · ${o.rounds} round(s), interleaved (direct and tap of one configuration back to back, order alternating); medians over the uncontended runs (all when none was); ${result.retriesUsed} contended run(s) repeated; ${result.waitedForQuietSeconds} s waiting for quiet · ${o.durationS} s per run, ${o.connections} connections · total ${result.totalSeconds} s.`, "");
   lines.push(`"direct": client → target. "tap": client → \`parallax tap\` → target, each exchange published to a JetStream stream (file storage) on a local nats-server. A fresh tap per run, warmed with ${WARM_UP_REQUESTS} requests before the measured window; client, target, tap and nats-server are separate processes sharing this machine.`, "");
 
@@ -1000,58 +763,36 @@ function markdown(result) {
 
 // ---------------------------------------------------------------------------------------------
 
-function versionOf(command, args) {
-  try {
-    return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0].trim();
-  } catch (e) {
-    // wrk -v exits 1 after printing its version.
-    const text = `${e.stdout ?? ""}${e.stderr ?? ""}`.split("\n")[0].trim();
-    return text || null;
-  }
-}
-
 async function main() {
   options = validateOptions(flags);
-  retriesLeft = options.maxRetries;
-  quietBudgetMs = options.waitQuietS * 1000;
+  contention = createContention(options, log);
   const started = performance.now();
-  if (!existsSync(PARALLAX_DIST)) {
-    process.stderr.write("packages/cli is not built: run `npx turbo run build` first\n");
-    process.exit(2);
-  }
+  requireBuiltCli();
   const natsBinary = natsServerBinary();
   if (natsBinary === null) {
     process.stderr.write("nats-server not found: put it on PATH or set NATS_SERVER_BIN\n");
     process.exit(2);
   }
   const notes = [];
-  const wrkVersion = options.wrk ? versionOf("wrk", ["-v"]) : null;
-  const haveWrk = options.wrk && wrkVersion !== null && wrkVersion.startsWith("wrk");
+  const wrkVersion = findWrk(options.wrk);
+  const haveWrk = wrkVersion !== null;
   if (!options.wrk) notes.push("wrk skipped (--no-wrk).");
   else if (!haveWrk) notes.push("wrk not found on PATH: its row is skipped (`apt-get install -y wrk`).");
 
-  const cpus = os.cpus();
   const machine = {
-    node: process.version,
-    cpuModel: cpus[0]?.model ?? "unknown",
-    cores: cpus.length,
-    memoryBytes: os.totalmem(),
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    loadAverage: os.loadavg(),
-    autocannon: JSON.parse(readFileSync(path.join(ROOT, "node_modules/autocannon/package.json"), "utf8")).version,
-    undici: JSON.parse(readFileSync(path.join(ROOT, "node_modules/undici/package.json"), "utf8")).version,
-    wrk: haveWrk ? wrkVersion : null,
+    ...describeMachine(),
+    undici: packageVersion("node_modules/undici"),
+    wrk: wrkVersion,
     natsServer: `nats-server ${(versionOf(natsBinary, ["--version"]) ?? "?").replace(/^nats-server:\s*/, "")}`,
-    parallax: JSON.parse(readFileSync(path.join(ROOT, "packages/cli/package.json"), "utf8")).version,
+    parallax: packageVersion("packages/cli"),
   };
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), "parallax-bench-tap-"));
   const cleanup = async () => {
-    for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    killChildren();
     rmSync(tmp, { recursive: true, force: true });
   };
-  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
-  process.once("SIGTERM", () => void cleanup().then(() => process.exit(143)));
+  cleanUpOnSignals(cleanup);
 
   const runs = [];
   const configs = configurations(haveWrk);
@@ -1100,12 +841,12 @@ async function main() {
 
   const result = {
     date: new Date().toISOString(),
-    command: `node bench/tap.js${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`,
+    command: commandLine("bench/tap.js"),
     machine,
     options: { ...options, outDir: undefined, warmUpRequests: WARM_UP_REQUESTS, clientWarmUpS: CLIENT_WARM_UP_S, getPath: GET_PATH, postPath: POST_PATH, postBody: POST_BODY },
     totalSeconds: Math.round((performance.now() - started) / 1000),
-    retriesUsed: options.maxRetries - retriesLeft,
-    waitedForQuietSeconds: Math.round(waitedMs / 1000),
+    retriesUsed: contention.retriesUsed(),
+    waitedForQuietSeconds: contention.waitedForQuietSeconds(),
     latency,
     fixedRate,
     throughput,
@@ -1115,25 +856,15 @@ async function main() {
     runs,
   };
   const md = markdown(result);
-  mkdirSync(options.outDir, { recursive: true });
-  writeFileSync(path.join(options.outDir, "tap-latest.json"), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(path.join(options.outDir, "tap-latest.md"), `${md}\n`);
-  process.stdout.write(`${md}\n`);
-  log(`wrote ${path.relative(ROOT, path.join(options.outDir, "tap-latest.json"))} and tap-latest.md`);
+  writeResults(options.outDir, "tap-latest", result, md, log);
 }
 
 // Last, once every declaration above is initialised: this file is both the bench and its latency client.
 if (flags.client !== undefined) {
-  clientMain(JSON.parse(flags.client)).catch((error) => {
-    process.stderr.write(`latency client failed: ${error?.stack ?? error}\n`);
-    process.exit(1);
-  });
+  runMain(() => clientMain(JSON.parse(flags.client)), "latency client");
 } else if (flags.help) {
   process.stdout.write(HELP);
   process.exit(0);
 } else {
-  main().catch((error) => {
-    process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
-    process.exit(1);
-  });
+  runMain(main, "bench");
 }
