@@ -86,7 +86,8 @@ function isForm(mediaType: string | undefined): boolean {
   return mediaType?.split(";")[0]?.trim().toLowerCase() === FORM_MEDIA_TYPE;
 }
 
-function isJson(mediaType: string | undefined): boolean {
+/** The media types whose bodies are redacted as JSON: `application/json` and any `+json`. */
+export function isJson(mediaType: string | undefined): boolean {
   const type = mediaType?.split(";")[0]?.trim().toLowerCase();
   return type !== undefined && (type === "application/json" || type.endsWith("+json"));
 }

@@ -1,7 +1,7 @@
 // Redaction of captured exchanges at ingest, with the rules recordings use (@parallax/recording):
 // nothing the tap hands on (to the stream, to a file, to a log) holds a secret.
 import type { CapturedExchange, CapturedRequest, CapturedResponse } from "@parallax/protocol";
-import { compileRedaction, createRedactor, normalise, type RedactionOptions } from "@parallax/recording";
+import { compileRedaction, createRedactor, isJson, normalise, type RedactionOptions } from "@parallax/recording";
 
 /** Response headers that hold a URL, whose query and fragment are redacted like a request's. */
 const URL_HEADERS: ReadonlySet<string> = new Set(["location", "content-location"]);
@@ -80,10 +80,4 @@ function readableBody(message: CapturedRequest | CapturedResponse): Uint8Array |
 
 function headerValue(headers: ReadonlyArray<readonly [string, string]>, name: string): string | undefined {
   return headers.find(([n]) => n === name)?.[1];
-}
-
-/** The media types recording redacts as JSON (its `isJson`, which it does not export). */
-function isJson(mediaType: string | undefined): boolean {
-  const type = mediaType?.split(";")[0]?.trim().toLowerCase();
-  return type !== undefined && (type === "application/json" || type.endsWith("+json"));
 }
