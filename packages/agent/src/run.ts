@@ -1,4 +1,4 @@
-import { Comparator, createTally } from "@parallax/diff";
+import { createTally, type Comparator } from "@parallax/diff";
 import { readFileSync } from "node:fs";
 import {
   GrpcTarget,
@@ -16,11 +16,11 @@ import {
   type Target,
 } from "@parallax/engine";
 import { InvalidInputError, TARGET_NAMES, type DiffTally, type RecordedRequest, type TargetName } from "@parallax/protocol";
+import { comparatorFor, warmUpTally } from "./comparison.js";
 import { planForRecording, segmentSize, targetProtocol, type Plan, type Scenario, type Segment, type TargetSpec } from "@parallax/scenario";
 
 /** Bodies kept for comparison per response; larger ones are marked truncated and not compared by content. */
 export const MAX_COMPARED_BODY_BYTES = 4 * 1024 * 1024;
-export const MAX_EXEMPLAR_BODY_BYTES = 4096;
 
 /** `addressesOf(url)`: when the agent checked the target's URLs, the only addresses each may connect to. */
 export type TargetFactory = (name: TargetName, spec: TargetSpec, scenario: Scenario, addressesOf: (url: string) => readonly string[] | undefined) => Target;
@@ -114,14 +114,7 @@ export class PreparedRun {
         this.#closedTargets.push({ name, url: spec.url, timeoutMs: spec.timeoutMs, headers: spec.headers, ...(addresses ? { addresses } : {}) });
       } else this.#targets.push(createTarget(name, spec, scenario, (url) => pinnedAddresses.get(url)));
     }
-    this.#comparator = new Comparator({
-      ignore: scenario.compare.ignore,
-      tolerance: scenario.compare.tolerance,
-      headers: scenario.compare.headers,
-      exemplars: scenario.compare.exemplars,
-      maxExemplarBodyBytes: MAX_EXEMPLAR_BODY_BYTES,
-      rules: scenario.compare.rules,
-    });
+    this.#comparator = comparatorFor(scenario);
     this.sink = new IntervalSink(
       this.#comparator,
       TARGET_NAMES.filter((name) => scenario.targets[name] !== undefined),
@@ -133,13 +126,8 @@ export class PreparedRun {
    * what the warm-up pushes through comparing, encoding and validating before the start instant.
    */
   warmUpTally(): DiffTally {
-    const tally = createTally();
     const request = this.#requests.find((r) => r.heldBack === undefined) ?? this.#requests[0];
-    if (!request) return tally;
-    const body = (text: string) => new TextEncoder().encode(text);
-    const answer = (x: number) => ({ ok: true as const, status: 200, headers: { "content-type": "application/json" }, body: body(JSON.stringify({ x, predictions: [{ label: `l${x}`, scores: [x, 1 - x] }], outputs: [] })), bodyTruncated: false });
-    this.#comparator.compare({ endpoint: request.endpoint, request: request.source, production: answer(0), candidate: answer(1), secondary: answer(0) }, tally);
-    return tally;
+    return request === undefined ? createTally() : warmUpTally(this.#comparator, request.endpoint, request.source);
   }
 
   run(clock: Clock, startAt: number, signal: AbortSignal) {

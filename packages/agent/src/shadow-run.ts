@@ -1,10 +1,11 @@
-import { Comparator, createTally, type Outcome } from "@parallax/diff";
+import type { Comparator, Outcome } from "@parallax/diff";
 import { IntervalSink, type Clock, type PreparedRequest, type ProtoRegistry, type Target } from "@parallax/engine";
 import { decodeExchange, type CapturedExchange, type DiffTally, type Logger, type MessageOf, type Payload, type TargetName } from "@parallax/protocol";
 import type { Scenario } from "@parallax/scenario";
 import type { Bus, Subscription, TrafficMessage } from "@parallax/transport";
 import { COUNTED_QUERY_DEFAULTS, CountedQueries, type CountedQueryOptions } from "./counted-queries.js";
-import { MAX_EXEMPLAR_BODY_BYTES, type TargetFactory } from "./run.js";
+import { comparatorFor, warmUpTally } from "./comparison.js";
+import type { TargetFactory } from "./run.js";
 import { UNPREPARABLE_REASON, capturedOutcome, exchangePreparer, type ExchangePreparer } from "./shadow-exchange.js";
 import { shadowSampled } from "./shadow-sample.js";
 
@@ -102,14 +103,7 @@ export class ShadowRun {
       const spec = scenario.targets[name];
       if (spec) this.#targets.push(options.createTarget(name, spec, scenario, (url) => options.pinnedAddresses.get(url)));
     }
-    this.#comparator = new Comparator({
-      ignore: scenario.compare.ignore,
-      tolerance: scenario.compare.tolerance,
-      headers: scenario.compare.headers,
-      exemplars: scenario.compare.exemplars,
-      maxExemplarBodyBytes: MAX_EXEMPLAR_BODY_BYTES,
-      rules: scenario.compare.rules,
-    });
+    this.#comparator = comparatorFor(scenario);
     this.sink = new IntervalSink(this.#comparator, ["production", ...this.#targets.map((t) => t.name)]);
     this.#preparer = exchangePreparer({ runId, allowUnsafeProduction: scenario.compare.allowUnsafeProduction, endpoints: scenario.compare.endpoints, protos: options.protos });
     this.#queries = new CountedQueries(options.bus, runId, this.#log, options.countedQueries ?? COUNTED_QUERY_DEFAULTS);
@@ -125,12 +119,9 @@ export class ShadowRun {
 
   /** A synthetic pair compared by this job's rules: what the warm-up pushes through before the start. */
   warmUpTally(): DiffTally {
-    const tally = createTally();
-    const body = (x: number) => new TextEncoder().encode(JSON.stringify({ x, predictions: [{ label: `l${x}`, scores: [x, 1 - x] }], outputs: [] }));
-    const answer = (x: number): Outcome => ({ ok: true, status: 200, headers: { "content-type": "application/json" }, body: body(x), bodyTruncated: false });
-    this.#comparator.compare({ endpoint: "GET /", request: { index: 0, offsetMs: 0, method: "GET", path: "/", headers: [] }, production: answer(0), candidate: answer(1), secondary: answer(0) }, tally);
-    return tally;
+    return warmUpTally(this.#comparator, "GET /", { index: 0, offsetMs: 0, method: "GET", path: "/", headers: [] });
   }
+
 
   /**
    * Consumes until `signal` aborts; then stops taking messages, naks those not started (waiting
