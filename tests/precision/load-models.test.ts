@@ -115,7 +115,8 @@ describe("load models", () => {
     const report = await run(["--traffic", traffic, "--production", slow.url, "--candidate", slow.url, "--rate", "5"]);
     const { p50 } = report.targets.production.latencyMs;
     assert.ok(p50 >= 49 && p50 < 70, `p50 ${p50} ms`);
-    assert.equal(report.run.agents[0]?.generator?.bottleneck, false);
+    const generator = report.run.agents[0]?.generator;
+    assert.equal(generator?.bottleneck, false, `judged the bottleneck: ${generator?.reasons.join("; ")}`);
   });
 
   it("finds each target's knee in a step run and reports their ratio", async () => {
