@@ -84,6 +84,23 @@ describe("agent", () => {
     await bus.close();
   });
 
+  it("collects start-up garbage once a job is prepared, before it answers ready, and not for a refused one", async () => {
+    const bus = new MemoryBus();
+    const calls: string[] = [];
+    const agent = new Agent({
+      bus, logger: silentLogger, id: "a1", name: "a1", version: "0.1.0", host: "h", pid: 1,
+      collectGarbage: () => calls.push(`gc while ${agent.state}`),
+      checkTarget: async (u) => (u.pathname === "/refused" ? { allowed: false, reason: "no" } : { allowed: true, addresses: [] }),
+    });
+    agent.start();
+    assert.equal((await prepare(bus, "a1", `${url}/refused`, { leaseMs: 1000, rate: 10, duration: "1s", runId: "r0" })).type, "parallax.v1.refused");
+    assert.deepEqual(calls, []);
+    assert.equal((await prepare(bus, "a1", url, { leaseMs: 1000, rate: 10, duration: "1s" })).type, "parallax.v1.ready");
+    assert.deepEqual(calls, ["gc while preparing"]);
+    await agent.close();
+    await bus.close();
+  });
+
   it("refuses a run whose targets its own check does not allow, naming the target and why", async () => {
     const bus = new MemoryBus();
     const agent = newAgent(bus, async (u) => (u.hostname === "127.0.0.1" ? { allowed: false, reason: "only 10.0.0.0/8 allowed here" } : { allowed: true, addresses: [] }));

@@ -3,6 +3,7 @@ import { Agent } from "@parallax/agent";
 import { runCoordinator, type CoordinatorOptions } from "@parallax/coordinator";
 import type { RunResult } from "@parallax/protocol";
 import { MemoryBus } from "@parallax/transport";
+import { collectGarbage } from "./collect-garbage.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -25,6 +26,7 @@ export async function runLocal(options: Omit<CoordinatorOptions, "bus" | "mode" 
         env: process.env,
         // One process hosts every local agent: each reports the process's CPU, which is the generator's.
         cpuUsage: () => process.cpuUsage(),
+        collectGarbage,
       }),
   );
   for (const agent of agents) agent.start();

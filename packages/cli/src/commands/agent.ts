@@ -1,6 +1,7 @@
 import { availableParallelism, hostname, loadavg } from "node:os";
 import { Agent, createTargetAllowlist } from "@parallax/agent";
 import { InvalidInputError, isSubjectToken, type Logger } from "@parallax/protocol";
+import { collectGarbage } from "../collect-garbage.js";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { connectNats, type NatsFlags } from "../nats.js";
@@ -35,6 +36,7 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
     env: io.env,
     hostLoad: () => (loadavg()[0] ?? 0) / Math.max(1, availableParallelism()),
     cpuUsage: () => process.cpuUsage(),
+    collectGarbage,
   });
   agent.start();
   const server = options.nats.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
