@@ -96,6 +96,7 @@ const PROTOC_FILES: Readonly<Record<string, Buffer>> = {
           field("vendor", 8, "TYPE_STRING", { oneofIndex: 0 }),
           field("batch", 9, "TYPE_INT64", { oneofIndex: 0 }),
           field("ratings", 10, "TYPE_INT32", { label: "LABEL_REPEATED" }),
+          field("display_name", 11, "TYPE_STRING", { jsonName: "title" }),
         ],
         nestedType: [
           { name: "PricesEntry", field: [field("key", 1, "TYPE_STRING"), field("value", 2, "TYPE_MESSAGE", { typeName: ".money.Money" })], options: { mapEntry: true } },
@@ -222,6 +223,7 @@ const ITEM = {
   stock: { value: "42" },
   batch: "12",
   ratings: [5, 4],
+  display_name: "Chess",
 };
 
 /** Item as decodeResponse gives it from either registry: maps as objects, `note` present though empty, `vendor` absent. */
@@ -231,10 +233,12 @@ const ITEM_JSON = {
   note: "",
   prices: { EUR: { currencyCode: "EUR", units: "9007199254740993", nanos: 5 } },
   kindsByShelf: { 3: "BOOK" },
-  updatedAt: { seconds: "1700000000", nanos: 7 },
-  stock: { value: "42" },
+  // Well-known types in their proto3 JSON forms.
+  updatedAt: "2023-11-14T22:13:20.000000007Z",
+  stock: "42",
   batch: "12",
   ratings: [5, 4],
+  title: "Chess",
 };
 
 const CATALOG_METHODS = [
@@ -245,7 +249,16 @@ const CATALOG_METHODS = [
 ];
 
 /** The reflected registry reads and writes Items exactly as the one loaded from catalog.proto. */
-function assertCatalogLikeFiles(reflected: ProtoRegistry): void {
+/**
+ * `keepsJsonName` false: @grpc/reflection rebuilds descriptors with protobufjs, which does not carry
+ * `json_name` ("Not supported" in protobufjs/ext/descriptor), so `title` reads as `displayName`.
+ */
+function assertCatalogLikeFiles(reflected: ProtoRegistry, keepsJsonName = true): void {
+  const asServed = (json: unknown) => {
+    if (keepsJsonName || typeof json !== "object" || json === null) return json;
+    const { title, ...rest } = json as Record<string, unknown>;
+    return { ...rest, displayName: title };
+  };
   const files = loadProtos({ files: ["catalog.proto"], importPaths: [FIXTURES, IMPORTS] });
   assert.deepEqual(methodsOf(files), CATALOG_METHODS, "the file-loaded reference itself");
   assert.deepEqual(methodsOf(reflected), CATALOG_METHODS);
@@ -253,10 +266,10 @@ function assertCatalogLikeFiles(reflected: ProtoRegistry): void {
   const get = { files: method(files, "catalog.v1.Catalog/GetItem"), reflected: method(reflected, "catalog.v1.Catalog/GetItem") };
   const bytes = put.reflected.encodeRequest(ITEM);
   assert.deepEqual(bytes, put.files.encodeRequest(ITEM));
-  assert.deepEqual(get.reflected.decodeResponse(bytes), get.files.decodeResponse(bytes));
-  assert.deepEqual(get.reflected.decodeResponse(bytes), ITEM_JSON);
+  assert.deepEqual(get.reflected.decodeResponse(bytes), asServed(get.files.decodeResponse(bytes)));
+  assert.deepEqual(get.reflected.decodeResponse(bytes), asServed(ITEM_JSON));
   // Unset fields come out alike too (defaults, null messages, absent oneof members).
-  assert.deepEqual(get.reflected.decodeResponse(new Uint8Array()), get.files.decodeResponse(new Uint8Array()));
+  assert.deepEqual(get.reflected.decodeResponse(new Uint8Array()), asServed(get.files.decodeResponse(new Uint8Array())));
   // And the same input is refused with the same words.
   for (const bad of [{ prices: [] }, { kind: "MOVIE" }, { vendor: "x", batch: "1" }, { item_id: 1 }]) {
     assert.throws(() => put.reflected.encodeRequest(bad), (error: Error) => {
@@ -309,7 +322,7 @@ describe("protosByReflection", () => {
   it("fetches imports of another package and well-known types from @grpc/reflection, and reads messages as the files do", async () => {
     const reflected = await reflect(await reflectionServer("catalog.proto"));
     assert.deepEqual(reflected.services(), ["catalog.v1.Catalog", "catalog.v1.Admin"]);
-    assertCatalogLikeFiles(reflected);
+    assertCatalogLikeFiles(reflected, false);
   });
 
   it("asks a server that sends no imports for each by file name, and fills in well-known files it does not have", async () => {
@@ -333,7 +346,7 @@ describe("protosByReflection", () => {
     const reflected = await reflect(await reflectionServer("options.proto"));
     const now = method(reflected, "custom.Clock/Now");
     assert.equal(now.idempotency, "NO_SIDE_EFFECTS");
-    assert.deepEqual(now.decodeResponse(now.encodeRequest({ seconds: "1700000000", nanos: 5 })), { seconds: "1700000000", nanos: 5 });
+    assert.deepEqual(now.decodeResponse(now.encodeRequest({ seconds: "1700000000", nanos: 5 })), "2023-11-14T22:13:20.000000005Z");
   });
 
   it("falls back to grpc.reflection.v1alpha when v1 is UNIMPLEMENTED", async () => {

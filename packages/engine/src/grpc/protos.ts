@@ -12,6 +12,8 @@ import { accessSync, constants } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import protobuf from "protobufjs";
+import { describe, invalid, member } from "./json-location.js";
+import { jsonNameOf, toProto3Json, wellKnownFromJson } from "./proto3-json.js";
 
 export interface ProtoSources {
   /** The .proto files that define the services: absolute, or relative to an import path or else to `baseDir`. */
@@ -42,7 +44,9 @@ export interface GrpcMethod {
   readonly requestType: string;
   readonly responseType: string;
   /**
-   * A proto3 JSON request (proto or lowerCamelCase field names) to wire bytes. Stricter than
+   * A proto3 JSON request (proto, lowerCamelCase or `json_name` field names; well-known types in
+   * their special JSON forms, or for Timestamp, Duration, FieldMask and wrappers also their
+   * message forms) to wire bytes. Stricter than
    * protobufjs' `fromObject`, which ignores what it does not know: an unknown field, a wrong
    * type, a bad enum name, bad base64 or a 64-bit integer written as a JSON number beyond 2^53
    * throws an `InvalidInputError` whose location is the JSON path (`$.inputs[0].shape[1]`).
@@ -68,8 +72,8 @@ export type GrpcMethodLookup =
  * strings, enums by name, bytes as base64, NaN/Infinity as strings, lowerCamelCase names, and
  * unset fields with their defaults (protojson's EmitUnpopulated; proto3 scalars have no presence,
  * so a 0 against a 1 diffs as `changed`, not as `removed`). Unset message fields are `null`;
- * unset oneof members and `optional` fields are left out. Well-known types other than `Any` keep
- * their message form (`{seconds, nanos}`), not their special JSON strings.
+ * unset oneof members and `optional` fields are left out. `toProto3Json` then gives well-known
+ * types their special forms and fields their `json_name`.
  */
 const TO_JSON: protobuf.IConversionOptions = Object.freeze({ longs: String, enums: String, bytes: String, defaults: true, json: true });
 
@@ -229,7 +233,7 @@ class ProtoMethod implements GrpcMethod {
     // protobufjs drops unknown fields while decoding; a second walk over the tags (known scalars
     // skipped by length, nothing allocated unless a tag is unknown) puts them back.
     addUnknownFields(this.#response, protobuf.Reader.create(bytes), bytes.length, json);
-    return json;
+    return toProto3Json(this.#response, json);
   }
 }
 
@@ -333,9 +337,6 @@ function littleEndianText(buf: Uint8Array, start: number, size: number): string 
 
 // ---- proto3 JSON → the object protobufjs' fromObject takes, checked on the way -------------------
 
-function invalid(location: string, message: string): InvalidInputError {
-  return new InvalidInputError([{ location, message }]);
-}
 
 function typeName(type: protobuf.ReflectionObject): string {
   return type.fullName.slice(1);
@@ -345,15 +346,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function member(path: string, key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}['${key.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}']`;
-}
 
-/** Fields by their proto name or their lowerCamelCase JSON name (protobufjs keeps the latter). */
+/** Fields by their proto name, their lowerCamelCase name (protobufjs keeps that) or their declared `json_name`. */
 function fieldOf(type: protobuf.Type, key: string): protobuf.Field | undefined {
   if (Object.hasOwn(type.fields, key)) return type.fields[key];
   const camel = protobuf.util.camelCase(key);
-  return Object.hasOwn(type.fields, camel) ? type.fields[camel] : undefined;
+  if (Object.hasOwn(type.fields, camel)) return type.fields[camel];
+  return type.fieldsArray.find((field) => jsonNameOf(field) === key);
 }
 
 /**
@@ -366,6 +365,8 @@ function fieldOf(type: protobuf.Type, key: string): protobuf.Field | undefined {
  * it as it is.
  */
 function messageFromJson(type: protobuf.Type, value: unknown, path: string): Record<string, unknown> {
+  const wellKnown = wellKnownFromJson(type, value, path, valueFromJson);
+  if (wellKnown !== undefined) return wellKnown;
   if (!isObject(value)) throw invalid(path, `expected a JSON object for ${typeName(type)} (got ${describe(value)})`);
   // protobufjs reads `Any` in its JSON form (`@type` and the packed message's fields) itself.
   if (type.fullName === ".google.protobuf.Any") return value;
@@ -483,13 +484,6 @@ const EXPECTED: Readonly<Record<string, string>> = Object.freeze({
   bytes: "a base64 string",
 });
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
 
 // ---- loading --------------------------------------------------------------------------------------
 

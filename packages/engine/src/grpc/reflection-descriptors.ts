@@ -44,6 +44,8 @@ interface FieldDescriptor {
   readonly defaultValue?: string;
   readonly oneofIndex?: number;
   readonly proto3Optional?: boolean;
+  /** protoc fills it in for every field; only one that differs from the lowerCamelCase name was declared. */
+  readonly jsonName?: string;
   readonly options?: { readonly packed?: boolean };
 }
 
@@ -199,6 +201,7 @@ function fieldJson(field: FieldDescriptor): FieldJson {
   const options: Options = {};
   if (field.options?.packed !== undefined) options["packed"] = field.options.packed;
   if (field.proto3Optional) options["proto3_optional"] = true;
+  if (field.jsonName !== undefined && field.jsonName !== camelCase(nameOf(field))) options["json_name"] = field.jsonName;
   if (field.defaultValue !== undefined) {
     const value = defaultOf(field, field.defaultValue);
     if (value !== undefined) options["default"] = value;
