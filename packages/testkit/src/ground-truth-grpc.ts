@@ -19,6 +19,7 @@ import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { REPLAY_MARKER_HEADER } from "@parallax/protocol";
 import { HEADERS_CAP, groundTruthScore, type GroundTruthRole } from "./ground-truth.js";
+import { afterAtLeast, type Cancel } from "./timing.js";
 
 /** Absolute path of `protos/groundtruth.proto`, which sits at the package root next to both src/ and dist/. */
 export const GRPC_GROUND_TRUTH_PROTO = fileURLToPath(new URL("../protos/groundtruth.proto", import.meta.url));
@@ -320,7 +321,7 @@ export async function startGrpcGroundTruthTarget(options: GrpcGroundTruthOptions
   const instanceId = randomUUID();
   const received: GrpcReceivedTally = { total: 0, byMethod: {}, byStatus: {}, markers: new Set(), metadata: [] };
   // Slow answers not yet sent, each with the function that sends it now.
-  const pending = new Map<NodeJS.Timeout, () => void>();
+  const pending = new Map<Cancel, () => void>();
 
   const tally = (method: string, metadata: Metadata): void => {
     received.total++;
@@ -360,11 +361,11 @@ export async function startGrpcGroundTruthTarget(options: GrpcGroundTruthOptions
       else ok(classifyResponse(n, role, c.flip, instanceId));
     };
     if (role === "candidate" && c.slow && slowDelayMs > 0) {
-      const timer = setTimeout(() => {
-        pending.delete(timer);
+      const cancel = afterAtLeast(slowDelayMs, () => {
+        pending.delete(cancel);
         answer();
-      }, slowDelayMs);
-      pending.set(timer, () => fail(Status.UNAVAILABLE, "ground truth: target closing"));
+      });
+      pending.set(cancel, () => fail(Status.UNAVAILABLE, "ground truth: target closing"));
       return;
     }
     answer();
@@ -401,8 +402,8 @@ export async function startGrpcGroundTruthTarget(options: GrpcGroundTruthOptions
     received,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        for (const [timer, abandon] of pending) {
-          clearTimeout(timer);
+        for (const [cancel, abandon] of pending) {
+          cancel();
           abandon();
         }
         pending.clear();

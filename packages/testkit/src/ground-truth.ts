@@ -5,6 +5,7 @@ import { performance } from "node:perf_hooks";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { REPLAY_MARKER_HEADER } from "@parallax/protocol";
 import { closeServer, onceListening } from "./net.js";
+import { afterAtLeast, type Cancel } from "./timing.js";
 
 export type GroundTruthRole = "production" | "candidate" | "secondary";
 
@@ -202,7 +203,7 @@ export async function startGroundTruthTarget(options: GroundTruthOptions): Promi
   if (!Number.isFinite(slowDelayMs) || slowDelayMs < 0) throw new RangeError(`slowDelayMs must be >= 0, got ${slowDelayMs}`);
 
   const received: ReceivedTally = { total: 0, byMethod: {}, byPath: {}, markers: new Set(), headers: [], urls: [] };
-  const pending = new Set<NodeJS.Timeout>();
+  const pending = new Set<Cancel>();
 
   const answer = (res: ServerResponse, method: string, n: number): void => {
     // Sub-microsecond precision: two answers never carry the same instant, so `at` differs
@@ -242,11 +243,11 @@ export async function startGroundTruthTarget(options: GroundTruthOptions): Promi
           return;
         }
         if (role === "candidate" && method === "POST" && groundTruthCase(n).slow && slowDelayMs > 0) {
-          const timer = setTimeout(() => {
-            pending.delete(timer);
+          const cancel = afterAtLeast(slowDelayMs, () => {
+            pending.delete(cancel);
             answer(res, method, n);
-          }, slowDelayMs);
-          pending.add(timer);
+          });
+          pending.add(cancel);
           return;
         }
         answer(res, method, n);
@@ -266,7 +267,7 @@ export async function startGroundTruthTarget(options: GroundTruthOptions): Promi
     received,
     close() {
       closing ??= (async () => {
-        for (const timer of pending) clearTimeout(timer);
+        for (const cancel of pending) cancel();
         pending.clear();
         await closeServer(server);
       })();

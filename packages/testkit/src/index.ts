@@ -17,6 +17,7 @@ export {
   type RunningTarget,
 } from "./ground-truth.js";
 export { closeServer, freePort, onceListening } from "./net.js";
+export { afterAtLeast, atOrAfter, type Cancel } from "./timing.js";
 export { natsServerBinary, startNatsServer, type NatsServerHandle, type StartNatsServerOptions } from "./nats.js";
 export {
   GRPC_GROUND_TRUTH_DEFAULTS,
