@@ -22,6 +22,7 @@ describe("bad input exits 2 with one clear message", () => {
     await writeFile(file("truncated.har"), har.slice(0, har.length - 40));
     await writeFile(file("no-entries.har"), JSON.stringify({ log: { version: "1.2" } }));
     await writeFile(file("rec.jsonl"), groundTruthRecording(5));
+    await writeFile(file("untimed.jsonl"), '{"method":"GET","url":"/a"}\n{"method":"GET","url":"/b"}\n{"method":"GET","url":"/c"}\n');
     const scenario = (load: string, production = "http://127.0.0.1:9") =>
       `targets:\n  production: ${production}\n  candidate: http://127.0.0.1:9\ntraffic:\n  file: rec.jsonl\nload:\n${load}\n`;
     await writeFile(file("unknown-key.yaml"), scenario("  rate: 10\n  duraton: 10s"));
@@ -41,6 +42,11 @@ describe("bad input exits 2 with one clear message", () => {
     { name: "ramp stage without a unit", args: () => [file("bad-stage.yaml")], expect: /bad-stage\.yaml:9:29: load\.stages\[0\]\.duration: plain number 5 is not a duration/ },
     { name: "steps without an SLO", args: () => [...flagsOnly(), "--load", "steps", "--start-rate", "10", "--step-rate", "5", "--max-rate", "20", "--step-duration", "1s"], expect: /--load: load\.slo: / },
     { name: "flags of two load models", args: () => [...flagsOnly(), "--connections", "8", "--speed", "2"], expect: /--speed, --connections: these flags belong to different load models/ },
+    {
+      name: "replay of a recording without timestamps",
+      args: () => ["--traffic", file("untimed.jsonl"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9", "--speed", "2"],
+      expect: /untimed\.jsonl: replay keeps the recording's timing, but none of its 3 requests has one \(offsetMs or time on its lines\): all would be sent at once/,
+    },
     { name: "missing file", args: () => [file("nope.yaml")], expect: /nope\.yaml: .*(not found|no such file)/i },
     { name: "missing recording", args: () => ["--traffic", file("nope.har"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /nope\.har: .*(not found|no such file)/i },
   ];

@@ -26,7 +26,22 @@ export async function loadInputs(file: string | undefined, flags: RunFlags, io: 
   const validate = protos === undefined ? undefined : (request: Pick<RecordedRequest, "protocol" | "path" | "headers" | "body">) => (request.protocol === "grpc" ? grpcCallProblem(request, protos) : undefined);
   const { requests, format: detected } = await loadRecording(scenario.traffic.file, { format, redact: scenario.traffic.redact, ...(validate ? { validate } : {}) });
   checkProtocols(scenario, requests);
+  checkReplayTiming(scenario, requests);
   return { scenario, recording: { requests, format: detected, file: scenario.traffic.file }, ...(protos ? { protos } : {}) };
+}
+
+/**
+ * Replay keeps the recording's timing; a recording without any (no `offsetMs` or `time` on its
+ * lines) would send every request at the same instant, which is never what replay was asked for.
+ */
+function checkReplayTiming(scenario: Scenario, requests: readonly RecordedRequest[]): void {
+  if (scenario.load.model !== "replay" || requests.length < 2 || requests.some((r) => r.offsetMs > 0)) return;
+  throw new InvalidInputError([
+    {
+      file: scenario.traffic.file,
+      message: `replay keeps the recording's timing, but none of its ${requests.length} requests has one (offsetMs or time on its lines): all would be sent at once. Give the lines timestamps, or pace them with a rate (--rate, or load.rate in the scenario)`,
+    },
+  ]);
 }
 
 /** `--timeout` applies to every target, wherever it was defined (file or flag). */
