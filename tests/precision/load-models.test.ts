@@ -137,6 +137,7 @@ describe("load models", () => {
     assert.ok(kneeP !== null && Math.abs(kneeP - 250) <= 0.15 * 250, `production knee ${kneeP}/s, truth 250/s`);
     assert.ok(kneeC !== null && Math.abs(kneeC - 200) <= 0.15 * 200, `candidate knee ${kneeC}/s, truth 200/s`);
     assert.equal(capacity.ratio, Math.round((kneeC / kneeP) * 1e6) / 1e6);
+    assert.deepEqual(capacity.kneeAtLeast, { production: false, candidate: false }, "both broke the SLO: their knees are not bounds");
     // Every target broke its SLO before 300/s: the run stopped early, as designed (not degraded).
     assert.equal(capacity.stopped, "slo-broken");
     assert.equal(report.run.status, "completed");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { findKnee, kneeRatio, meetsSlo, type StepOutcome } from "../src/capacity/knee.js";
+import { findKnee, kneeIsLowerBound, kneeRatio, meetsSlo, type StepOutcome } from "../src/capacity/knee.js";
 
 const pass = (offeredRps: number): StepOutcome => ({ offeredRps, sloMet: true, complete: true });
 const fail = (offeredRps: number): StepOutcome => ({ offeredRps, sloMet: false, complete: true });
@@ -25,6 +25,15 @@ it("skips incomplete steps, neither passing nor failing them", () => {
   assert.equal(findKnee([pass(100), cut(200, false), pass(300), fail(400)]), 300);
   assert.equal(findKnee([pass(100), pass(200), cut(300, true)]), 200);
   assert.equal(findKnee([cut(100, false), fail(200)]), null);
+});
+
+it("calls the knee a lower bound only when no complete step failed", () => {
+  assert.equal(kneeIsLowerBound([pass(100), pass(200), pass(300)]), true);
+  assert.equal(kneeIsLowerBound([pass(100), pass(200), cut(300, false)]), true, "a cut-short step proves nothing");
+  assert.equal(kneeIsLowerBound([pass(100), pass(200), fail(300)]), false);
+  assert.equal(kneeIsLowerBound([pass(100), fail(200), pass(300)]), false);
+  assert.equal(kneeIsLowerBound([]), false);
+  assert.equal(kneeIsLowerBound([cut(100, true)]), false, "no knee, so no bound");
 });
 
 it("takes the highest passing rate when steps do not ascend", () => {

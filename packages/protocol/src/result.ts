@@ -251,6 +251,11 @@ export interface CapacityResult {
   readonly steps: readonly CapacityStep[];
   /** The highest offered rate whose step met the SLO (before the first complete step that did not). */
   readonly knee: Partial<Record<TargetName, number | null>> & { readonly production: number | null; readonly candidate: number | null };
+  /**
+   * True for a target that met the SLO at every complete step: its knee is the highest rate tried,
+   * so its capacity is at least that (raise --max-rate to find it).
+   */
+  readonly kneeAtLeast: Partial<Record<TargetName, boolean>>;
   /** candidate knee / production knee. */
   readonly ratio: number | null;
   readonly usl: Partial<Record<TargetName, UslResult | null>>;

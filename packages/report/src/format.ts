@@ -135,15 +135,26 @@ export function rps(value: number): string {
   return String(Math.round(value * 1000) / 1000);
 }
 
-/** The step run's knee for one target: the offered rate, or "none" when no complete step met the SLO. */
-export function kneeText(knee: number | null | undefined): string {
-  return knee === null || knee === undefined ? "none" : `${rps(knee)}/s`;
+/**
+ * The step run's knee for one target: the offered rate, "≥ rate" when the target never broke the
+ * SLO (its capacity lies above the rates tried), or "none" when no complete step met it.
+ */
+export function kneeText(knee: number | null | undefined, atLeast = false): string {
+  if (knee === null || knee === undefined) return "none";
+  return atLeast ? `≥ ${rps(knee)}/s (never broke the SLO)` : `${rps(knee)}/s`;
 }
 
-/** Candidate knee over production knee, with what it means; "n/a" when either knee is missing. */
-export function kneeRatioText(ratio: number | null): string {
+/**
+ * Candidate knee over production knee, with what it means; "n/a" when either knee is missing. A
+ * knee that is only a lower bound makes the ratio one too: at most (production's) or at least
+ * (the candidate's), or unknown when both held every rate tried.
+ */
+export function kneeRatioText(ratio: number | null, atLeast: { readonly production?: boolean; readonly candidate?: boolean } = {}): string {
   if (ratio === null) return "n/a (a target has no knee)";
+  if (atLeast.production && atLeast.candidate) return "unknown (both held every rate tried; raise the maximum rate)";
   const reading = ratio > 1 ? "the candidate holds more load" : ratio < 1 ? "the candidate holds less load" : "both hold the same load";
+  if (atLeast.production) return `at most ${ratio} (production held every rate tried)`;
+  if (atLeast.candidate) return `at least ${ratio} (the candidate held every rate tried)`;
   return `${ratio} (${reading})`;
 }
 

@@ -172,9 +172,9 @@ function capacitySection(result: RunResult): string {
   const parts = ["### Capacity", `SLO: ${sloText(capacity.slo)}. Stopped: ${stoppedText(capacity.stopped)}.`];
   parts.push(stepsTable(capacity, names));
   if (capacity.steps.some((s) => !s.complete)) parts.push("(partial) The run stopped during this step: it is shown, but does not count for the knee or the fit.");
-  const knees = names.map((name) => `${name} ${kneeText(capacity.knee[name])}`).join(" · ");
+  const knees = names.map((name) => `${name} ${kneeText(capacity.knee[name], capacity.kneeAtLeast[name])}`).join(" · ");
   parts.push(`Knee (the highest offered rate whose step met the SLO, before the first complete step that did not): ${knees}.`);
-  parts.push(`Knee ratio candidate / production: ${kneeRatioText(capacity.ratio)}.`);
+  parts.push(`Knee ratio candidate / production: ${kneeRatioText(capacity.ratio, capacity.kneeAtLeast)}.`);
   parts.push(uslTable(capacity, names));
   return parts.join("\n\n");
 }

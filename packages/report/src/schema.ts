@@ -274,7 +274,7 @@ const SCHEMA = {
     capacity: {
       type: "object",
       description: "Step (capacity) runs only: per-step figures, each target's knee and a Universal Scalability Law fit.",
-      required: ["slo", "steps", "knee", "ratio", "usl", "stopped"],
+      required: ["slo", "steps", "knee", "kneeAtLeast", "ratio", "usl", "stopped"],
       properties: {
         slo: {
           type: "object",
@@ -286,6 +286,10 @@ const SCHEMA = {
           ...perTarget(nonNegativeOrNull, "The highest offered rate (requests/s) whose step met the SLO, counting complete steps before the first that did not; null when none did."),
           required: ["production", "candidate"],
         },
+        kneeAtLeast: perTarget(
+          { type: "boolean" },
+          "True for a target that met the SLO at every complete step: its knee is the highest rate tried, a lower bound of its capacity.",
+        ),
         ratio: { ...nonNegativeOrNull, description: "Candidate knee / production knee (above 1 the candidate holds more load); null when either knee is null." },
         usl: perTarget({ $ref: "#/$defs/usl" }, "The Universal Scalability Law fit of each target's complete steps; null when it could not be fitted."),
         stopped: {

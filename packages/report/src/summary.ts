@@ -70,8 +70,8 @@ export function renderSummary(result: RunResult, options: SummaryOptions = {}): 
   const { capacity } = result;
   if (capacity !== undefined) {
     lines.push(`capacity  SLO ${sloText(capacity.slo)} · ${stoppedText(capacity.stopped)}`);
-    for (const [name] of targetsOf(result)) lines.push(`  ${name.padEnd(width)}  knee ${kneeText(capacity.knee[name])}`);
-    lines.push(`  knee ratio candidate/production ${kneeRatioText(capacity.ratio)}`);
+    for (const [name] of targetsOf(result)) lines.push(`  ${name.padEnd(width)}  knee ${kneeText(capacity.knee[name], capacity.kneeAtLeast[name])}`);
+    lines.push(`  knee ratio candidate/production ${kneeRatioText(capacity.ratio, capacity.kneeAtLeast)}`);
   }
 
   if (closed) lines.push(dim("diffs  none: responses are not paired in the closed model"));

@@ -332,6 +332,7 @@ export const CAPACITY: CapacityResult = {
     },
   ],
   knee: { production: 400, candidate: 200 },
+  kneeAtLeast: { production: false, candidate: false },
   ratio: 0.5,
   usl: {
     production: { sigma: 0.021, kappa: 0.00012, lambda: 105.3, peakRps: 812.6, peakConcurrency: 89.2, r2: 0.991, points: 3 },

@@ -40,7 +40,7 @@ describe("renderJson", () => {
     assert.equal(renderJson(reversedKeys(steps) as RunResult), json);
     const parsed = JSON.parse(json) as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(parsed), ["schemaVersion", "run", "targets", "diff", "verdict", "endpoints", "comparisons", "skipped", "capacity"]);
-    assert.deepEqual(Object.keys(parsed.capacity ?? {}), ["slo", "steps", "knee", "ratio", "usl", "stopped"]);
+    assert.deepEqual(Object.keys(parsed.capacity ?? {}), ["slo", "steps", "knee", "kneeAtLeast", "ratio", "usl", "stopped"]);
     assert.deepEqual(Object.keys((parsed.targets?.production ?? {}) as object).slice(-5), ["latencyMs", "histogram", "serviceTimeMs", "serviceHistogram", "throughputRps"]);
     assert.ok(json.indexOf('"schedulerLagMs"') < json.indexOf('"eventLoopDelayMs"') && json.indexOf('"eventLoopDelayMs"') < json.indexOf('"bottleneck"'));
   });

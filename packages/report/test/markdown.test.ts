@@ -294,6 +294,17 @@ describe("renderMarkdown for a step run", () => {
     assert.match(all[header + 5] ?? "", /^Universal Scalability Law fit .*σ is contention .*κ is coherency .*r² near 1/);
   });
 
+  it("marks a knee that is only a lower bound, and the ratio it bounds", () => {
+    const capacity = result.capacity;
+    assert.ok(capacity);
+    const bounded = (kneeAtLeast: Record<string, boolean>) => lines(renderMarkdown({ ...result, capacity: { ...capacity, kneeAtLeast } }));
+    const production = bounded({ production: true, candidate: false });
+    assert.ok(production.includes("Knee (the highest offered rate whose step met the SLO, before the first complete step that did not): production ≥ 400/s (never broke the SLO) · candidate 200/s."));
+    assert.ok(production.includes("Knee ratio candidate / production: at most 0.5 (production held every rate tried)."));
+    assert.ok(bounded({ production: false, candidate: true }).includes("Knee ratio candidate / production: at least 0.5 (the candidate held every rate tried)."));
+    assert.ok(bounded({ production: true, candidate: true }).includes("Knee ratio candidate / production: unknown (both held every rate tried; raise the maximum rate)."));
+  });
+
   it("says when there is no knee, no ratio, no fit or no limit", () => {
     const capacity = result.capacity;
     assert.ok(capacity);

@@ -3,7 +3,7 @@ import { latencySummaryMs } from "@parallax/metrics";
 import { type CapacityResult, type CapacityStep, type TargetName, type UslResult } from "@parallax/protocol";
 import type { Phase, Slo } from "@parallax/scenario";
 import type { MergedPhase } from "../merge.js";
-import { findKnee, kneeRatio, meetsSlo } from "./knee.js";
+import { findKnee, kneeIsLowerBound, kneeRatio, meetsSlo } from "./knee.js";
 import { fitUsl, type UslFit } from "./usl.js";
 
 export interface CapacityInput {
@@ -53,9 +53,12 @@ export function analyseCapacity(input: CapacityInput): CapacityResult {
     steps.push(step);
   });
   const knee: Partial<Record<TargetName, number | null>> = {};
+  const kneeAtLeast: Partial<Record<TargetName, boolean>> = {};
   const usl: Partial<Record<TargetName, UslResult | null>> = {};
   for (const name of input.targets) {
-    knee[name] = findKnee(steps.map((s) => ({ offeredRps: s.offeredRps, sloMet: s.sloMet[name] ?? false, complete: s.complete })));
+    const outcomes = steps.map((s) => ({ offeredRps: s.offeredRps, sloMet: s.sloMet[name] ?? false, complete: s.complete }));
+    knee[name] = findKnee(outcomes);
+    kneeAtLeast[name] = kneeIsLowerBound(outcomes);
     // Below one request in flight the law says nothing about contention: such steps are left out,
     // and without three others there is no fit (rather than a curve through noise).
     const points = steps
@@ -69,6 +72,7 @@ export function analyseCapacity(input: CapacityInput): CapacityResult {
     slo: { ...input.slo },
     steps,
     knee: { ...knee, production, candidate },
+    kneeAtLeast,
     ratio: kneeRatio(production, candidate) === null ? null : round(kneeRatio(production, candidate) as number),
     usl,
     stopped: input.stopped,

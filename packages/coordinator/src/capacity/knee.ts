@@ -28,6 +28,12 @@ export function findKnee(steps: readonly StepOutcome[]): number | null {
   return knee;
 }
 
+/** Whether no complete step failed while one passed: the knee is then only a lower bound of capacity. */
+export function kneeIsLowerBound(steps: readonly StepOutcome[]): boolean {
+  const complete = steps.filter((s) => s.complete);
+  return complete.length > 0 && complete.every((s) => s.sloMet);
+}
+
 export interface StepMeasure {
   readonly p99Ms: number;
   readonly errorRate: number;
