@@ -61,16 +61,42 @@ const NKEYS = [
   "UAOQTCCQNIAJZAGUMOYULYNS2DFIOKKR6ICSDTJQU3RULZWCT26B72C2",
   "UC52PEE55TRG4B52BBPGJ4LZQHGYDUS2YQOV65HMTVKM2XZTYRIMOSSN",
   "UC75UDQP3H6LUSZR4DOBWFUP57FC6TARPR6EFWP7L3T2ULZPHYZ6BTXI",
+  "UADZOH5Y7PXK5DTYMSKEIBXIKGDP57CDKRASOIROABALTRTYQJAZGIT6",
 ] as const;
 const SERVER_ENV: Record<string, string> = {
   PARALLAX_COORDINATOR_PASSWORD: "test-coordinator-password",
   PARALLAX_AGENT_PASSWORD: "test-agent-password",
+  PARALLAX_TAP_PASSWORD: "test-tap-password",
   PARALLAX_COORDINATOR_NKEY: NKEYS[0],
   PARALLAX_AGENT_NKEY: NKEYS[1],
   PARALLAX_AGENT_A1_NKEY: NKEYS[2],
   PARALLAX_AGENT_A2_NKEY: NKEYS[3],
   PARALLAX_AGENT_A3_NKEY: NKEYS[4],
+  PARALLAX_TAP_NKEY: NKEYS[5],
 };
+
+/** Every variable the server configs read: each deployment must hand all of them to the server. */
+const SERVER_VARIABLES = ["PARALLAX_COORDINATOR_PASSWORD", "PARALLAX_AGENT_PASSWORD", "PARALLAX_TAP_PASSWORD", "PARALLAX_COORDINATOR_NKEY", "PARALLAX_AGENT_NKEY", "PARALLAX_TAP_NKEY"];
+
+/** The parallax CLI's flags of one command, from its --help (the CLI is built before the tests run). */
+const helpFlags = new Map<string, Set<string>>();
+function knownFlags(command: string): Set<string> {
+  let flags = helpFlags.get(command);
+  if (flags === undefined) {
+    const help = spawnSync(process.execPath, [join(ROOT, "packages/cli/bin/parallax.js"), command, "--help"], { encoding: "utf8" });
+    assert.equal(help.status, 0, help.stderr);
+    flags = new Set([...help.stdout.matchAll(/(--[a-z][\w-]*)/g)].map((m) => m[1] as string));
+    helpFlags.set(command, flags);
+  }
+  return flags;
+}
+
+/** Every --flag in a container's or service's argv is one the parallax command takes. */
+function assertKnownFlags(argv: readonly string[], where: string): void {
+  const [command] = argv;
+  assert.ok(command !== undefined, `${where} runs a parallax command`);
+  for (const flag of argv.filter((a) => a.startsWith("--"))) assert.ok(knownFlags(command).has(flag), `${where}: parallax ${command} has no flag ${flag}`);
+}
 
 function checkConfig(bin: string, path: string, env: Record<string, string> = SERVER_ENV): { ok: boolean; output: string } {
   const result = spawnSync(bin, ["-t", "-c", path], { encoding: "utf8", env: { PATH: process.env["PATH"] ?? "", ...env } });
@@ -97,14 +123,13 @@ test("docker-compose: nats with the config and a volume, scalable agents, a coor
   assert.ok(natsVolumes.some((v) => v.startsWith("./nats-server.conf:/etc/nats/nats-server.conf")), "the config is mounted");
   assert.ok(natsVolumes.some((v) => /^[\w-]+:\/data\/jetstream/.test(v)), "JetStream stores in a named volume");
   const natsEnv = obj(nats.environment, "nats.environment");
-  for (const name of ["PARALLAX_COORDINATOR_PASSWORD", "PARALLAX_AGENT_PASSWORD", "PARALLAX_COORDINATOR_NKEY", "PARALLAX_AGENT_NKEY"]) {
-    assert.ok(name in natsEnv, `nats gets ${name}`);
-  }
+  for (const name of SERVER_VARIABLES) assert.ok(name in natsEnv, `nats gets ${name}`);
 
   const agent = obj(services.agent, "services.agent");
   const build = obj(agent.build, "agent.build");
   assert.equal(build.dockerfile, "infra/Dockerfile");
   const agentCommand = arr(agent.command, "agent.command").map(String);
+  assertKnownFlags(agentCommand, "compose agent");
   assert.equal(agentCommand[0], "agent");
   assert.match(agentCommand.join(" "), /--nats nats:\/\/nats:4222/);
   assert.match(agentCommand.join(" "), /--allow-target \S+/);
@@ -115,6 +140,7 @@ test("docker-compose: nats with the config and a volume, scalable agents, a coor
 
   const coordinator = obj(services.coordinator, "services.coordinator");
   assert.deepEqual(coordinator.profiles, ["coordinator"]);
+  assertKnownFlags(arr(coordinator.command, "coordinator.command").map(String), "compose coordinator");
   const runCommand = words(coordinator.command);
   assert.match(runCommand, /^run \/scenario\//);
   assert.match(runCommand, /--nats nats:\/\/nats:4222/);
@@ -123,6 +149,17 @@ test("docker-compose: nats with the config and a volume, scalable agents, a coor
   const coordinatorVolumes = arr(coordinator.volumes, "coordinator.volumes").map(String);
   assert.ok(coordinatorVolumes.some((v) => /:\/scenario:ro$/.test(v)), "the scenario folder is mounted read-only");
   assert.ok(coordinatorVolumes.some((v) => /:\/report$/.test(v)), "the report folder is mounted");
+
+  // Continuous shadow: a tap in front of production and the shadow coordinator, both opt-in.
+  const tap = obj(services.tap, "services.tap");
+  const shadow = obj(services.shadow, "services.shadow");
+  for (const [name, service] of [["tap", tap], ["shadow", shadow]] as const) {
+    assert.deepEqual(service.profiles, ["shadow"], `${name} runs only with --profile shadow`);
+    assertKnownFlags(arr(service.command, `${name}.command`).map(String), `compose ${name}`);
+    assert.match(words(service.command), new RegExp(`^${name} .*--nats nats://nats:4222 --nats-nkey /run/secrets/${name === "tap" ? "tap" : "coordinator"}_nkey`));
+  }
+  assert.match(words(tap.command), /--listen 0\.0\.0\.0:8080 --upstream \S+/);
+  assert.match(words(shadow.command), /--candidate \S+ .*--out \/shadow --metrics 0\.0\.0\.0:9464/);
 
   for (const [name, file] of Object.entries(obj(compose?.secrets, "secrets"))) {
     assert.match(String(obj(file, name).file), /^\.\/secrets\/.+\.nk$/);
@@ -165,6 +202,7 @@ test("k8s: the agents Deployment runs `parallax agent`, 3 replicas, with resourc
   const [agent] = pod.containers;
   assert.ok(agent);
   assert.match(agent.image, /parallax/);
+  assertKnownFlags([...(agent.command ?? []), ...(agent.args ?? [])], "k8s agent");
   const argv = words([...(agent.command ?? []), ...(agent.args ?? [])]);
   assert.match(argv, /^agent --nats nats:\/\/\S+:4222/);
   assert.match(argv, /--allow-target \S+/);
@@ -176,6 +214,37 @@ test("k8s: the agents Deployment runs `parallax agent`, 3 replicas, with resourc
   }
   assert.equal(obj(pod.securityContext, "pod securityContext").runAsNonRoot, true);
   assert.equal(obj(agent.securityContext, "container securityContext").allowPrivilegeEscalation, false);
+});
+
+test("k8s: the tap Deployment and Service, and the shadow coordinator with its metrics", () => {
+  const tapDocs = documents(join(INFRA, "k8s/tap-deployment.yaml"));
+  const tapDeployment = tapDocs.find((d) => d.kind === "Deployment");
+  const tapService = tapDocs.find((d) => d.kind === "Service");
+  assert.ok(tapDeployment && tapService, "a tap Deployment and Service");
+  const [tap] = podSpec(tapDeployment).containers;
+  assert.ok(tap);
+  const tapArgv = [...(tap.command ?? []), ...(tap.args ?? [])];
+  assertKnownFlags(tapArgv, "k8s tap");
+  assert.match(words(tapArgv), /^tap --listen 0\.0\.0\.0:8080 --upstream \S+ --nats \S+ --nats-nkey \/etc\/parallax\/nats\/tap\.nk/);
+  const tapContainer = tap as unknown as Json;
+  // Every HTTP path goes to production: probes must not send HTTP requests through the tap.
+  for (const probe of ["readinessProbe", "livenessProbe"]) assert.ok("tcpSocket" in obj(tapContainer[probe], probe), `${probe} is a TCP probe`);
+  assert.equal(obj(podSpec(tapDeployment).volumes?.find((v) => v.name === "nats-credentials")?.secret, "tap credentials").secretName, "parallax-nats-tap");
+
+  const shadowDocs = documents(join(INFRA, "k8s/shadow-deployment.yaml"));
+  const shadowDeployment = shadowDocs.find((d) => d.kind === "Deployment");
+  assert.ok(shadowDeployment && shadowDocs.some((d) => d.kind === "Service"), "a shadow Deployment and a metrics Service");
+  const spec = obj(shadowDeployment.spec, "spec");
+  // One coordinator per stream: never two at once, not even during a rollout.
+  assert.equal(spec.replicas, 1);
+  assert.deepEqual(spec.strategy, { type: "Recreate" });
+  const [shadow] = podSpec(shadowDeployment).containers;
+  assert.ok(shadow);
+  const shadowArgv = [...(shadow.command ?? []), ...(shadow.args ?? [])];
+  assertKnownFlags(shadowArgv, "k8s shadow");
+  assert.match(words(shadowArgv), /^shadow --nats \S+ --nats-nkey \/etc\/parallax\/nats\/coordinator\.nk .*--candidate \S+ .*--metrics 0\.0\.0\.0:9464/);
+  const annotations = obj(obj(obj(obj(spec.template, "template").metadata, "metadata").annotations, "annotations"), "annotations");
+  assert.equal(annotations["prometheus.io/port"], "9464");
 });
 
 test("k8s: the run Job runs `parallax run` on the ConfigMap scenario and writes /report to an emptyDir", () => {
@@ -191,6 +260,7 @@ test("k8s: the run Job runs `parallax run` on the ConfigMap scenario and writes 
   assert.ok(run);
   assert.match(run.image, /parallax/);
   const script = words([...(run.command ?? []), ...(run.args ?? [])]).replace(/\\\n\s*/g, "");
+  assertKnownFlags(script.replace(/^.*?parallax(\.js)? /s, "").split(/\s+/), "k8s run job");
   assert.match(script, /parallax(\.js)? run \/scenario\/scenario\.yaml/);
   assert.match(script, /--nats \S+/);
   assert.match(script, /--agents 3/);
@@ -209,15 +279,17 @@ test("k8s: secrets example and NATS chart values (JetStream on, file storage)", 
   assert.ok(secrets.length >= 1);
   const serverSecret = secrets.find((s) => obj(s.metadata, "metadata").name === "parallax-nats-server");
   assert.ok(serverSecret, "the server's secret");
-  for (const key of ["PARALLAX_COORDINATOR_PASSWORD", "PARALLAX_AGENT_PASSWORD", "PARALLAX_COORDINATOR_NKEY", "PARALLAX_AGENT_NKEY"]) {
-    assert.ok(key in obj(serverSecret.stringData, "stringData"), key);
+  for (const key of SERVER_VARIABLES) assert.ok(key in obj(serverSecret.stringData, "stringData"), key);
+  for (const [name, seed] of [["parallax-nats-agent", "agent.nk"], ["parallax-nats-coordinator", "coordinator.nk"], ["parallax-nats-tap", "tap.nk"]] as const) {
+    const secret = secrets.find((s) => obj(s.metadata, "metadata").name === name);
+    assert.ok(secret && seed in obj(secret.stringData, "stringData"), `secret ${name} holds ${seed}`);
   }
   const [values] = documents(join(INFRA, "k8s/nats-values.yaml"));
   const jetstream = obj(obj(obj(values, "values").config, "config").jetstream, "config.jetstream");
   assert.equal(jetstream.enabled, true);
   assert.equal(obj(jetstream.fileStore, "fileStore").enabled, true);
   const env = obj(obj(values?.container, "container").env, "container.env");
-  for (const key of Object.keys(SERVER_ENV).slice(0, 4)) assert.ok(key in env, `the server container gets ${key}`);
+  for (const key of SERVER_VARIABLES) assert.ok(key in env, `the server container gets ${key}`);
 });
 
 test("systemd: a template unit that runs `parallax agent` named after the instance, hardened", () => {
@@ -309,16 +381,24 @@ test("the nats.conf rendered from the Helm values is accepted by nats-server", (
 test("the Helm values carry the same permissions as nats-server.conf", () => {
   const [values] = documents(join(INFRA, "k8s/nats-values.yaml"));
   const auth = obj(obj(obj(obj(values, "values").config, "config").merge, "merge").authorization, "authorization");
-  const conf = readFileSync(join(INFRA, "nats-server.conf"), "utf8");
-  const quoted = new Set([...conf.replace(/#.*$/gm, "").matchAll(/"([^"]+)"/g)].map((m) => m[1]));
-  for (const role of ["COORDINATOR", "AGENT"]) {
+  const conf = readFileSync(join(INFRA, "nats-server.conf"), "utf8").replace(/#.*$/gm, "");
+  const roles = ["COORDINATOR", "AGENT", "TAP"];
+  for (const role of roles) {
+    // The role's block in nats-server.conf: from `ROLE = {` to the next role or the users list.
+    const start = conf.indexOf(`  ${role} = {`);
+    assert.ok(start >= 0, `nats-server.conf defines ${role}`);
+    const ends = [...roles.map((r) => conf.indexOf(`  ${r} = {`, start + 1)), conf.indexOf("  users = [", start)].filter((i) => i > start);
+    const block = conf.slice(start, Math.min(...ends));
+    const inConf = (direction: string, kind: string) => {
+      const section = new RegExp(`${direction} = \\{([\\s\\S]*?)\\n    \\}`).exec(block)?.[1] ?? "";
+      const list = new RegExp(`${kind} = \\[([\\s\\S]*?)\\]`).exec(section)?.[1] ?? "";
+      return [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort();
+    };
     const perms = obj(auth[role], role);
     for (const direction of ["publish", "subscribe"]) {
       const rules = obj(perms[direction], `${role}.${direction}`);
       for (const kind of ["allow", "deny"]) {
-        for (const subject of (rules[kind] as string[] | undefined) ?? []) {
-          assert.ok(quoted.has(subject), `${role} ${direction} ${kind} ${subject} is in nats-server.conf too`);
-        }
+        assert.deepEqual([...((rules[kind] as string[] | undefined) ?? [])].sort(), inConf(direction, kind), `${role} ${direction} ${kind}: Helm values and nats-server.conf agree`);
       }
     }
   }

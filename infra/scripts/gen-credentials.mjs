@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes the credentials infra/nats-server.conf (and nats-server.per-agent.conf) read:
-//   <out>/.env                 PARALLAX_*_PASSWORD and PARALLAX_*_NKEY (public keys) for the server
+//   <out>/.env                 PARALLAX_*_PASSWORD and PARALLAX_*_NKEY (public keys) for the server:
+//                              coordinator (run, shadow, agents), agent, tap
 //   <out>/secrets/<role>.nk    the nkey seeds clients sign in with (--nats-nkey <file>)
 // Usage: node infra/scripts/gen-credentials.mjs [--out infra] [--agents a1,a2,a3]
 // Existing files are never overwritten. Seeds are secrets: keep them out of git (infra/.gitignore).
@@ -36,8 +37,8 @@ const nkey = (role) => {
   writeFileSync(join(secrets, `${role}.nk`), new TextDecoder().decode(user.getSeed()) + "\n", { mode: 0o644, flag: "wx" });
   return user.getPublicKey();
 };
-lines.push(`PARALLAX_COORDINATOR_PASSWORD=${password()}`, `PARALLAX_AGENT_PASSWORD=${password()}`);
-lines.push(`PARALLAX_COORDINATOR_NKEY=${nkey("coordinator")}`, `PARALLAX_AGENT_NKEY=${nkey("agent")}`);
+lines.push(`PARALLAX_COORDINATOR_PASSWORD=${password()}`, `PARALLAX_AGENT_PASSWORD=${password()}`, `PARALLAX_TAP_PASSWORD=${password()}`);
+lines.push(`PARALLAX_COORDINATOR_NKEY=${nkey("coordinator")}`, `PARALLAX_AGENT_NKEY=${nkey("agent")}`, `PARALLAX_TAP_NKEY=${nkey("tap")}`);
 for (const id of agents) lines.push(`PARALLAX_AGENT_${id.toUpperCase().replace(/-/g, "_")}_NKEY=${nkey(`agent-${id}`)}`);
 writeFileSync(envFile, lines.join("\n") + "\n", { mode: 0o600, flag: "wx" });
-console.log(`wrote ${envFile} and seeds in ${secrets}/ (${["coordinator", "agent", ...agents.map((a) => `agent-${a}`)].join(", ")})`);
+console.log(`wrote ${envFile} and seeds in ${secrets}/ (${["coordinator", "agent", "tap", ...agents.map((a) => `agent-${a}`)].join(", ")})`);

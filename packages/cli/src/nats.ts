@@ -25,7 +25,14 @@ export function withNatsFlags(command: Command, required: boolean): Command {
     .option("--nats-tls-key <file>", "client key for NATS TLS");
 }
 
-export async function connectNats(flags: NatsFlags, env: Readonly<Record<string, string | undefined>>, name: string, manageStorage: boolean, logger: Logger): Promise<NatsBus> {
+export async function connectNats(
+  flags: NatsFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+  manageStorage: boolean,
+  logger: Logger,
+  onRefused?: (message: string) => void,
+): Promise<NatsBus> {
   const servers = (flags.nats ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const token = flags.natsToken ?? env["PARALLAX_NATS_TOKEN"];
   const tls = flags.natsTlsCa || flags.natsTlsCert || flags.natsTlsKey
@@ -41,6 +48,7 @@ export async function connectNats(flags: NatsFlags, env: Readonly<Record<string,
       ...(flags.natsNkey ? { nkeySeedFile: flags.natsNkey } : {}),
       ...(token ? { token } : {}),
       ...(tls ? { tls } : {}),
+      ...(onRefused ? { onRefused } : {}),
     });
   } catch (error) {
     if (error instanceof BusUnavailableError) throw new InfrastructureError(error.message, { cause: error });

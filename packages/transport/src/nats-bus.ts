@@ -119,11 +119,18 @@ export interface NatsBusOptions {
   /** Create/update the stream and the object-store bucket (the coordinator does; agents with least privilege do not). */
   readonly manageStorage?: boolean;
   readonly logger: Logger;
+  /**
+   * Called with the server's words each time it refuses this client a publish or a subscription
+   * ("Permissions Violation for Subscription to ..."): the credentials lack the rights of the role
+   * this process plays. Without it a refusal is only logged.
+   */
+  readonly onRefused?: (message: string) => void;
 }
 
 export class NatsBus implements Bus {
   readonly #nc: NatsConnection;
   readonly #logger: Logger;
+  readonly #onRefused: ((message: string) => void) | undefined;
   readonly #stream: NatsStream;
   readonly #blobs: NatsBlobs;
   readonly #traffic: NatsTraffic;
@@ -132,6 +139,7 @@ export class NatsBus implements Bus {
   private constructor(nc: NatsConnection, options: NatsBusOptions) {
     this.#nc = nc;
     this.#logger = options.logger;
+    this.#onRefused = options.onRefused;
     // checkAPI: false skips an account-info request per manager (also inside the Object Store),
     // so least-privilege agents need no $JS.API.INFO permission.
     const js = jetstream(nc, { checkAPI: false });
@@ -261,9 +269,12 @@ export class NatsBus implements Bus {
         case "ldm":
           this.#logger.info({ server: status.server }, "NATS server entering lame duck mode");
           break;
-        case "error":
-          this.#logger.warn({ err: reason(status.error) }, "NATS error");
+        case "error": {
+          const message = reason(status.error);
+          this.#logger.warn({ err: message }, "NATS error");
+          if (/Permissions Violation/i.test(message)) this.#onRefused?.(message);
           break;
+        }
         case "slowConsumer":
           this.#logger.warn({ subject: status.sub.getSubject(), pending: status.pending }, "slow NATS subscriber");
           break;

@@ -1,6 +1,6 @@
 import { availableParallelism, hostname, loadavg } from "node:os";
 import { Agent, createTargetAllowlist } from "@parallax/agent";
-import { InvalidInputError, isSubjectToken, type Logger } from "@parallax/protocol";
+import { InfrastructureError, InvalidInputError, isSubjectToken, type Logger } from "@parallax/protocol";
 import { collectGarbage } from "../collect-garbage.js";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
@@ -23,7 +23,15 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
   } catch (error) {
     throw new InvalidInputError([{ location: "--allow-target", message: error instanceof Error ? error.message : String(error) }]);
   }
-  const bus = await connectNats(options, io.env, `parallax-agent ${name}`, false, logger);
+  // An agent the server refuses a subject can never serve a run: say so and stop, rather than
+  // log the refusal every heartbeat while coordinators wait for it.
+  let refused: string | undefined;
+  let stopOnRefusal: () => void = () => undefined;
+  const refusal = new Promise<void>((resolve) => (stopOnRefusal = resolve));
+  const bus = await connectNats(options, io.env, `parallax-agent ${name}`, false, logger, (message) => {
+    refused ??= message;
+    stopOnRefusal();
+  });
   const agent = new Agent({
     bus,
     logger,
@@ -41,8 +49,9 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
   agent.start();
   const server = options.nats.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
   io.stderr.write(`parallax agent ${name} (v${VERSION}) connected to ${server}; allowed targets: ${allowlist.description}\n`);
-  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  await Promise.race([refusal, new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })))]);
   await agent.close();
   await bus.close();
+  if (refused !== undefined) throw new InfrastructureError(`NATS refused agent ${name}: ${refused}. Its credentials lack the agent role's rights (infra/nats-server.conf, AGENT)`);
   return EXIT.pass;
 }

@@ -1,4 +1,4 @@
-import { SUBJECTS, decodeMessage, encodeMessage, type Logger } from "@parallax/protocol";
+import { InfrastructureError, SUBJECTS, decodeMessage, encodeMessage, type Logger } from "@parallax/protocol";
 import { EXIT } from "../exit-codes.js";
 import type { Io } from "../io.js";
 import { connectNats, type NatsFlags } from "../nats.js";
@@ -18,7 +18,9 @@ interface Listed {
 
 /** Lists connected agents: asks them to announce themselves and listens for a heartbeat period. */
 export async function agentsCommand(options: NatsFlags & { readonly json?: boolean }, io: Io, logger: Logger): Promise<number> {
-  const bus = await connectNats(options, io.env, "parallax-agents", false, logger);
+  // Refused a subject, the list would be silently empty or partial: an error instead.
+  let refused: string | undefined;
+  const bus = await connectNats(options, io.env, "parallax-agents", false, logger, (message) => (refused ??= message));
   const agents = new Map<string, Listed>();
   const entry = (id: string): Listed => {
     let a = agents.get(id);
@@ -48,6 +50,7 @@ export async function agentsCommand(options: NatsFlags & { readonly json?: boole
   await new Promise((resolve) => setTimeout(resolve, LISTEN_MS));
   for (const s of subs) s.unsubscribe();
   await bus.close();
+  if (refused !== undefined) throw new InfrastructureError(`NATS refused parallax agents: ${refused}. Listing agents takes the coordinator role's rights (infra/nats-server.conf, COORDINATOR)`);
   const list = [...agents.values()].sort((a, b) => a.name.localeCompare(b.name));
   if (options.json) {
     io.stdout.write(`${JSON.stringify(list.map((a) => ({ ...a, run: a.run || null, load: a.load ?? null })), null, 2)}\n`);

@@ -1,0 +1,108 @@
+// infra/nats-server.conf's roles, enforced by a real nats-server: continuous shadow comparison
+// works end to end with each process signed in as its role (tap, agent, coordinator), and a role
+// cannot do another's job. The credentials come from infra/scripts/gen-credentials.mjs, as a
+// deployment makes them.
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { freePort, natsServerBinary, startGroundTruthTarget, type RunningTarget } from "@parallax/testkit";
+import { startAgent, type AgentProcess } from "./support/agents.js";
+import { REPO, runCli, tempDir } from "./support/cli.js";
+import { reportCounting, sendThrough, spawnCli, type Spawned } from "./support/shadow.js";
+
+const natsBin = natsServerBinary(process.env);
+const skip = natsBin === undefined ? "needs nats-server on PATH or NATS_SERVER_BIN (.ci/run installs it)" : false;
+const COUNT = 40;
+
+/** The deployment's config, with only where it listens and stores changed for a test. */
+function testConfig(config: string, port: number, storeDir: string): string {
+  const changed = config
+    .replace(/^listen: .*$/m, `listen: 127.0.0.1:${port}`)
+    .replace(/^http: .*$/m, "")
+    .replace(/store_dir: .*$/m, `store_dir: ${JSON.stringify(storeDir)}`);
+  assert.notEqual(changed, config);
+  return changed;
+}
+
+async function waitForLog(read: () => string, pattern: RegExp, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(read())) {
+    if (Date.now() > deadline) throw new Error(`${what}:\n${read()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let server: ChildProcess | undefined;
+  let serverLog = "";
+  let url = "";
+  let production: RunningTarget;
+  let candidate: RunningTarget;
+  let agent: AgentProcess | undefined;
+  let tap: Spawned | undefined;
+  let shadow: Spawned | undefined;
+  const seed = (role: string) => join(dir.path, "secrets", `${role}.nk`);
+
+  before(async () => {
+    dir = await tempDir("infra-shadow");
+    const made = spawnSync(process.execPath, ["infra/scripts/gen-credentials.mjs", "--out", dir.path], { cwd: REPO, encoding: "utf8" });
+    assert.equal(made.status, 0, made.stderr);
+    const env = Object.fromEntries(
+      (await readFile(join(dir.path, ".env"), "utf8"))
+        .split("\n")
+        .filter((line) => /^PARALLAX_\w+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    const port = await freePort();
+    const config = join(dir.path, "nats-server.conf");
+    await writeFile(config, testConfig(await readFile(join(REPO, "infra/nats-server.conf"), "utf8"), port, join(dir.path, "jetstream")));
+    server = spawn(natsBin as string, ["-c", config], { env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    server.stdout?.on("data", (d: Buffer) => (serverLog += d.toString()));
+    server.stderr?.on("data", (d: Buffer) => (serverLog += d.toString()));
+    await waitForLog(() => serverLog, /Server is ready/, "nats-server did not start with the infra config");
+    url = `nats://127.0.0.1:${port}`;
+    [production, candidate] = await Promise.all([startGroundTruthTarget({ role: "production" }), startGroundTruthTarget({ role: "candidate" })]);
+  });
+
+  after(async () => {
+    await Promise.all([tap?.stop("SIGKILL"), shadow?.stop("SIGKILL"), agent?.stop("SIGKILL")]);
+    server?.kill("SIGKILL");
+    await Promise.all([production?.close(), candidate?.close()]);
+    await dir?.remove();
+  });
+
+  it("compares every tapped exchange with each process signed in as its role, and nothing is refused", async () => {
+    agent = startAgent(url, "s1", ["--nats-nkey", seed("agent")]);
+    await agent.ready;
+    tap = spawnCli(["tap", "--listen", "127.0.0.1:0", "--upstream", production.url, "--nats", url, "--nats-nkey", seed("tap")]);
+    const tapUrl = (await tap.waitFor(/parallax tap listening (http:\/\/\S+)/))[1] as string;
+    const out = join(dir.path, "out");
+    shadow = spawnCli(["shadow", "--nats", url, "--nats-nkey", seed("coordinator"), "--candidate", candidate.url, "--allow-unsafe-production", "POST /predict", "--window", "1s", "--out", out]);
+    await shadow.waitFor(/consuming/);
+    await sendThrough(tapUrl, 0, COUNT);
+    await reportCounting(out, COUNT);
+    assert.equal(await shadow.stop("SIGTERM"), 0, shadow.stderr());
+    const report = await reportCounting(out, COUNT);
+    assert.deepEqual([report.shadow?.received, report.shadow?.compared, report.diff.compared], [COUNT, COUNT, COUNT]);
+    assert.deepEqual([production.received.total, candidate.received.total], [COUNT, COUNT]);
+    assert.doesNotMatch(`${serverLog}${tap.stderr()}${agent.stderr()}${shadow.stderr()}`, /Permissions Violation/);
+  });
+
+  it("refuses a tap signed in as an agent: agents may not create or fill the traffic stream", async () => {
+    const run = await runCli(["tap", "--listen", "127.0.0.1:0", "--upstream", production.url, "--nats", url, "--nats-nkey", seed("agent"), "--stream", "other"], { timeoutMs: 20_000 });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /Permissions Violation for Publish to "\$JS\.API\.STREAM\.(INFO|CREATE|UPDATE)\.PARALLAX_TRAFFIC_other"/);
+  });
+
+  it("an agent or `parallax agents` signed in with a tap's credentials exits 3, naming what NATS refused", async () => {
+    const agents = await runCli(["agents", "--nats", url, "--nats-nkey", seed("tap")], { timeoutMs: 20_000 });
+    assert.equal(agents.code, 3, agents.stderr);
+    assert.match(agents.stderr, /parallax: NATS refused parallax agents: Permissions Violation for (Subscription to|Publish to) "parallax\.v1\.agents\.[\w.*]+"\. Listing agents takes the coordinator role's rights/);
+    const agent = await runCli(["agent", "--nats", url, "--nats-nkey", seed("tap"), "--name", "wrong"], { timeoutMs: 20_000 });
+    assert.equal(agent.code, 3, agent.stderr);
+    assert.match(agent.stderr, /parallax: NATS refused agent wrong: Permissions Violation for (Subscription to|Publish to) "parallax\.v1\.[\w.*]+"\. Its credentials lack the agent role's rights/);
+  });
+});
