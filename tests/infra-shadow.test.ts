@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { parse } from "yaml";
 import { freePort, natsServerBinary, startGroundTruthTarget, type RunningTarget } from "@parallax/testkit";
 import { startAgent, type AgentProcess } from "./support/agents.js";
 import { REPO, runCli, tempDir } from "./support/cli.js";
@@ -24,6 +25,19 @@ function testConfig(config: string, port: number, storeDir: string): string {
     .replace(/store_dir: .*$/m, `store_dir: ${JSON.stringify(storeDir)}`);
   assert.notEqual(changed, config);
   return changed;
+}
+
+/** Each series name in a Prometheus text exposition, with the label names it carries. */
+function seriesLabels(exposition: string): Map<string, Set<string>> {
+  const series = new Map<string, Set<string>>();
+  for (const line of exposition.split("\n")) {
+    const m = /^(\w+)(?:\{(.*)\})? \S+$/.exec(line);
+    if (m === null) continue;
+    const labels = series.get(m[1] as string) ?? new Set<string>();
+    for (const pair of (m[2] ?? "").matchAll(/(\w+)="/g)) labels.add(pair[1] as string);
+    series.set(m[1] as string, labels);
+  }
+  return series;
 }
 
 async function waitForLog(read: () => string, pattern: RegExp, what: string): Promise<void> {
@@ -44,6 +58,7 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
   let agent: AgentProcess | undefined;
   let tap: Spawned | undefined;
   let shadow: Spawned | undefined;
+  let scraped = "";
   const seed = (role: string) => join(dir.path, "secrets", `${role}.nk`);
 
   before(async () => {
@@ -80,15 +95,46 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
     tap = spawnCli(["tap", "--listen", "127.0.0.1:0", "--upstream", production.url, "--nats", url, "--nats-nkey", seed("tap")]);
     const tapUrl = (await tap.waitFor(/parallax tap listening (http:\/\/\S+)/))[1] as string;
     const out = join(dir.path, "out");
-    shadow = spawnCli(["shadow", "--nats", url, "--nats-nkey", seed("coordinator"), "--candidate", candidate.url, "--allow-unsafe-production", "POST /predict", "--window", "1s", "--out", out]);
+    shadow = spawnCli([
+      "shadow", "--nats", url, "--nats-nkey", seed("coordinator"), "--candidate", candidate.url, "--allow-unsafe-production", "POST /predict",
+      "--window", "1s", "--out", out, "--metrics", "127.0.0.1:0", "--threshold", "diff.rate < 50%",
+    ]);
+    const metricsUrl = (await shadow.waitFor(/metrics on (http:\/\/\S+)/))[1] as string;
     await shadow.waitFor(/consuming/);
     await sendThrough(tapUrl, 0, COUNT);
     await reportCounting(out, COUNT);
+    scraped = await (await fetch(metricsUrl)).text();
     assert.equal(await shadow.stop("SIGTERM"), 0, shadow.stderr());
     const report = await reportCounting(out, COUNT);
     assert.deepEqual([report.shadow?.received, report.shadow?.compared, report.diff.compared], [COUNT, COUNT, COUNT]);
     assert.deepEqual([production.received.total, candidate.received.total], [COUNT, COUNT]);
     assert.doesNotMatch(`${serverLog}${tap.stderr()}${agent.stderr()}${shadow.stderr()}`, /Permissions Violation/);
+  });
+
+  it("serves every series the Grafana dashboard and the alerting rules in infra/ query, with the labels they use", async () => {
+    assert.ok(scraped.includes("parallax_stream_received_total"), "the shadow's /metrics was scraped");
+    const series = seriesLabels(scraped);
+    const dashboard = JSON.parse(await readFile(join(REPO, "infra/grafana/parallax-shadow.json"), "utf8")) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const rules = parse(await readFile(join(REPO, "infra/prometheus/parallax-shadow-rules.yaml"), "utf8")) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
+    const queries = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => ({ where: `dashboard panel "${p.title}"`, expr: t.expr }))),
+      ...rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))),
+    ];
+    assert.ok(queries.length >= 15);
+    for (const { where, expr } of queries) {
+      const names = [...expr.matchAll(/\bparallax_\w+/g)].map((m) => m[0]);
+      assert.ok(names.length > 0, `${where} queries Parallax metrics`);
+      const labels = new Set<string>();
+      for (const name of names) {
+        const known = series.get(name);
+        assert.ok(known, `${where}: /metrics has no ${name}`);
+        for (const label of known) labels.add(label);
+      }
+      // job and instance come from the scrape; everything else must be on the series queried.
+      const used = [...expr.matchAll(/\b(?:by|without) \(([^)]*)\)/g)].flatMap((m) => (m[1] ?? "").split(",").map((l) => l.trim()));
+      used.push(...[...expr.matchAll(/(\w+)=~?"/g)].map((m) => m[1] as string));
+      for (const label of used.filter((l) => l !== "" && l !== "job" && l !== "instance")) assert.ok(labels.has(label), `${where}: no series of ${names.join(", ")} has the label ${label}`);
+    }
   });
 
   it("refuses a tap signed in as an agent: agents may not create or fill the traffic stream", async () => {
