@@ -3,29 +3,19 @@
 // cannot do another's job. The credentials come from infra/scripts/gen-credentials.mjs, as a
 // deployment makes them.
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { freePort, natsServerBinary, startGroundTruthTarget, type RunningTarget } from "@parallax/testkit";
+import { natsServerBinary, startGroundTruthTarget, type RunningTarget } from "@parallax/testkit";
 import { startAgent, type AgentProcess } from "./support/agents.js";
 import { REPO, runCli, tempDir } from "./support/cli.js";
+import { startInfraNats, type InfraNats } from "./support/infra-nats.js";
 import { reportCounting, sendThrough, spawnCli, type Spawned } from "./support/shadow.js";
 
 const natsBin = natsServerBinary(process.env);
 const skip = natsBin === undefined ? "needs nats-server on PATH or NATS_SERVER_BIN (.ci/run installs it)" : false;
 const COUNT = 40;
-
-/** The deployment's config, with only where it listens and stores changed for a test. */
-function testConfig(config: string, port: number, storeDir: string): string {
-  const changed = config
-    .replace(/^listen: .*$/m, `listen: 127.0.0.1:${port}`)
-    .replace(/^http: .*$/m, "")
-    .replace(/store_dir: .*$/m, `store_dir: ${JSON.stringify(storeDir)}`);
-  assert.notEqual(changed, config);
-  return changed;
-}
 
 /** Each series name in a Prometheus text exposition, with the label names it carries. */
 function seriesLabels(exposition: string): Map<string, Set<string>> {
@@ -40,18 +30,9 @@ function seriesLabels(exposition: string): Map<string, Set<string>> {
   return series;
 }
 
-async function waitForLog(read: () => string, pattern: RegExp, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!pattern.test(read())) {
-    if (Date.now() > deadline) throw new Error(`${what}:\n${read()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, () => {
   let dir: Awaited<ReturnType<typeof tempDir>>;
-  let server: ChildProcess | undefined;
-  let serverLog = "";
+  let nats: InfraNats | undefined;
   let url = "";
   let production: RunningTarget;
   let candidate: RunningTarget;
@@ -59,32 +40,18 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
   let tap: Spawned | undefined;
   let shadow: Spawned | undefined;
   let scraped = "";
-  const seed = (role: string) => join(dir.path, "secrets", `${role}.nk`);
+  const seed = (role: string) => (nats as InfraNats).seed(role);
 
   before(async () => {
     dir = await tempDir("infra-shadow");
-    const made = spawnSync(process.execPath, ["infra/scripts/gen-credentials.mjs", "--out", dir.path], { cwd: REPO, encoding: "utf8" });
-    assert.equal(made.status, 0, made.stderr);
-    const env = Object.fromEntries(
-      (await readFile(join(dir.path, ".env"), "utf8"))
-        .split("\n")
-        .filter((line) => /^PARALLAX_\w+=/.test(line))
-        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-    );
-    const port = await freePort();
-    const config = join(dir.path, "nats-server.conf");
-    await writeFile(config, testConfig(await readFile(join(REPO, "infra/nats-server.conf"), "utf8"), port, join(dir.path, "jetstream")));
-    server = spawn(natsBin as string, ["-c", config], { env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    server.stdout?.on("data", (d: Buffer) => (serverLog += d.toString()));
-    server.stderr?.on("data", (d: Buffer) => (serverLog += d.toString()));
-    await waitForLog(() => serverLog, /Server is ready/, "nats-server did not start with the infra config");
-    url = `nats://127.0.0.1:${port}`;
+    nats = await startInfraNats(natsBin as string, "nats-server.conf", dir.path);
+    url = nats.url;
     [production, candidate] = await Promise.all([startGroundTruthTarget({ role: "production" }), startGroundTruthTarget({ role: "candidate" })]);
   });
 
   after(async () => {
     await Promise.all([tap?.stop("SIGKILL"), shadow?.stop("SIGKILL"), agent?.stop("SIGKILL")]);
-    server?.kill("SIGKILL");
+    nats?.stop();
     await Promise.all([production?.close(), candidate?.close()]);
     await dir?.remove();
   });
@@ -108,7 +75,7 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
     const report = await reportCounting(out, COUNT);
     assert.deepEqual([report.shadow?.received, report.shadow?.compared, report.diff.compared], [COUNT, COUNT, COUNT]);
     assert.deepEqual([production.received.total, candidate.received.total], [COUNT, COUNT]);
-    assert.doesNotMatch(`${serverLog}${tap.stderr()}${agent.stderr()}${shadow.stderr()}`, /Permissions Violation/);
+    assert.doesNotMatch(`${nats?.log() ?? ""}${tap.stderr()}${agent.stderr()}${shadow.stderr()}`, /Permissions Violation/);
   });
 
   it("serves every series the Grafana dashboard and the alerting rules in infra/ query, with the labels they use", async () => {

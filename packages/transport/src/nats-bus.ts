@@ -125,6 +125,8 @@ export interface NatsBusOptions {
    * this process plays. Without it a refusal is only logged.
    */
   readonly onRefused?: (message: string) => void;
+  /** Subject prefix of this client's reply inboxes (nats.js `inboxPrefix`), for users limited to their own. */
+  readonly inboxPrefix?: string;
 }
 
 export class NatsBus implements Bus {
@@ -161,7 +163,7 @@ export class NatsBus implements Bus {
     const auth = await credentials(options);
     let nc: NatsConnection;
     try {
-      nc = await connect({ ...CONNECTION, servers: options.servers, name: options.name, ...auth });
+      nc = await connect({ ...CONNECTION, servers: options.servers, name: options.name, ...auth, ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}) });
     } catch (error) {
       throw new BusUnavailableError(`could not connect to ${where}: ${reason(error)}`, { cause: error });
     }

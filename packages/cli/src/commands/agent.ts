@@ -52,6 +52,10 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
   await Promise.race([refusal, new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })))]);
   await agent.close();
   await bus.close();
-  if (refused !== undefined) throw new InfrastructureError(`NATS refused agent ${name}: ${refused}. Its credentials lack the agent role's rights (infra/nats-server.conf, AGENT)`);
+  if (refused !== undefined) {
+    // A server that gives each agent its own reply inboxes refuses the default one.
+    const hint = /"_INBOX\./.test(refused) && options.natsInboxPrefix === undefined ? `; if the server gives each agent its own inboxes, pass --nats-inbox-prefix (e.g. _INBOX_${name})` : "";
+    throw new InfrastructureError(`NATS refused agent ${name}: ${refused}. Its credentials lack the agent role's rights (infra/nats-server.conf, AGENT)${hint}`);
+  }
   return EXIT.pass;
 }
