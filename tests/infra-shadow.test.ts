@@ -98,7 +98,7 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
         for (const label of known) labels.add(label);
       }
       // job and instance come from the scrape; everything else must be on the series queried.
-      const used = [...expr.matchAll(/\b(?:by|without) \(([^)]*)\)/g)].flatMap((m) => (m[1] ?? "").split(",").map((l) => l.trim()));
+      const used = [...expr.matchAll(/\b(?:by|without|on|ignoring|group_left|group_right) \(([^)]*)\)/g)].flatMap((m) => (m[1] ?? "").split(",").map((l) => l.trim()));
       used.push(...[...expr.matchAll(/(\w+)=~?"/g)].map((m) => m[1] as string));
       for (const label of used.filter((l) => l !== "" && l !== "job" && l !== "instance")) assert.ok(labels.has(label), `${where}: no series of ${names.join(", ")} has the label ${label}`);
     }

@@ -1,8 +1,9 @@
 // The shadow coordinator's small parts: counted ids, the window rule, threshold state changes.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ThresholdResult } from "@parallax/protocol";
+import type { ShadowThresholdEvent, ThresholdResult } from "@parallax/protocol";
 import { CountedIds, ThresholdStates, Windows, countedRetentionMs } from "../src/index.js";
+import { dropOldestButLatest } from "../src/shadow/coordinator.js";
 import { complete, enlistment, markMerged, merged, transition } from "../src/shadow/enlistment.js";
 
 describe("CountedIds", () => {
@@ -132,3 +133,22 @@ describe("enlistment", () => {
     assert.throws(() => transition(e, "finished"), /illegal transition lost → finished/);
   });
 });
+
+describe("dropOldestButLatest", () => {
+  const event = (expression: string, window: number, state: "pass" | "fail"): ShadowThresholdEvent => ({ at: `t${window}`, window: `w${window}`, expression, state, observed: null, limit: null });
+
+  it("keeps a steadily failing threshold's only event while another flips every window", () => {
+    const events = [event("steady < 1", 0, "fail")];
+    for (let w = 1; w <= 10; w++) events.push(event("flappy < 1", w, w % 2 ? "fail" : "pass"));
+    assert.equal(dropOldestButLatest(events, 4), 7);
+    assert.deepEqual(events.map((e) => `${e.expression}@${e.window}`), ["steady < 1@w0", "flappy < 1@w8", "flappy < 1@w9", "flappy < 1@w10"]);
+  });
+
+  it("drops nothing within the limit, and never a latest event even past it", () => {
+    const events = [event("a", 0, "fail"), event("b", 1, "fail"), event("c", 2, "pass")];
+    assert.equal(dropOldestButLatest(events, 5), 0);
+    assert.equal(dropOldestButLatest(events, 1), 0, "each is its threshold's latest");
+    assert.equal(events.length, 3);
+  });
+});
+

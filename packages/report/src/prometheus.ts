@@ -117,21 +117,34 @@ function endpointLatencyFamily(result: RunResult): Family {
   return { name: "parallax_endpoint_latency_seconds", type: "histogram", help: "Response time per target and endpoint template from the endpoint's merged HDR histogram.", samples };
 }
 
+/**
+ * Counters only for figures that never fall. Whether a signature is noise is decided again at every
+ * window from all pairs so far (a signature the secondary starts to show later becomes noise), so
+ * the split of differing pairs into different and noise is served as gauges, and a signature's
+ * counter carries no noise label: a label that changes would end one series and start another.
+ */
 function diffFamilies(result: RunResult): Family[] {
   const d = result.diff;
-  const total = (name: string, help: string, value: number): Family => ({ name, type: "counter", help, samples: [{ labels: [], value }] });
+  const one = (name: string, type: "counter" | "gauge", help: string, value: number): Family => ({ name, type, help, samples: [{ labels: [], value }] });
   const groups = [...d.groups].sort((a, b) => compare(a.endpoint, b.endpoint) || compare(a.path, b.path) || compare(a.kind, b.kind));
+  const signature = (g: (typeof groups)[number]): Labels => [["endpoint", g.endpoint], ["path", g.path], ["kind", g.kind]];
   return [
-    total("parallax_diffs_compared_total", "Pairs compared (production's answer with the candidate's).", d.compared),
-    total("parallax_diffs_identical_total", "Compared pairs without any difference.", d.identical),
-    total("parallax_diffs_different_total", "Compared pairs with a difference beyond noise.", d.different),
-    total("parallax_diffs_noise_total", "Compared pairs whose differences were all noise.", d.noise),
-    total("parallax_diffs_not_comparable_total", "Pairs that could not be compared (a one-sided failure or timeout).", d.notComparable),
+    one("parallax_diffs_compared_total", "counter", "Pairs compared (production's answer with the candidate's).", d.compared),
+    one("parallax_diffs_identical_total", "counter", "Compared pairs without any difference.", d.identical),
+    one("parallax_diffs_different", "gauge", "Compared pairs with a difference beyond noise, as classified now (a signature found to be noise later moves its pairs to parallax_diffs_noise).", d.different),
+    one("parallax_diffs_noise", "gauge", "Compared pairs whose differences were all noise, as classified now.", d.noise),
+    one("parallax_diffs_not_comparable_total", "counter", "Pairs that could not be compared (a one-sided failure or timeout).", d.notComparable),
     {
       name: "parallax_diff_pairs_total",
       type: "counter",
-      help: "Compared pairs differing at a signature (endpoint, JSON path, kind); noise=\"true\" when the secondary differs there as often.",
-      samples: groups.map((g) => ({ labels: [["endpoint", g.endpoint], ["path", g.path], ["kind", g.kind], ["noise", String(g.noise)]], value: g.count })),
+      help: "Compared pairs differing at a signature (endpoint, JSON path, kind).",
+      samples: groups.map((g) => ({ labels: signature(g), value: g.count })),
+    },
+    {
+      name: "parallax_diff_signature_noise",
+      type: "gauge",
+      help: "1 when a signature is noise (the secondary differs there as often), else 0, as classified now.",
+      samples: groups.map((g) => ({ labels: signature(g), value: g.noise ? 1 : 0 })),
     },
   ];
 }

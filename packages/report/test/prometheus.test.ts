@@ -168,18 +168,21 @@ parallax_diffs_compared_total 2
 # HELP parallax_diffs_identical_total Compared pairs without any difference.
 # TYPE parallax_diffs_identical_total counter
 parallax_diffs_identical_total 1
-# HELP parallax_diffs_different_total Compared pairs with a difference beyond noise.
-# TYPE parallax_diffs_different_total counter
-parallax_diffs_different_total 1
-# HELP parallax_diffs_noise_total Compared pairs whose differences were all noise.
-# TYPE parallax_diffs_noise_total counter
-parallax_diffs_noise_total 0
+# HELP parallax_diffs_different Compared pairs with a difference beyond noise, as classified now (a signature found to be noise later moves its pairs to parallax_diffs_noise).
+# TYPE parallax_diffs_different gauge
+parallax_diffs_different 1
+# HELP parallax_diffs_noise Compared pairs whose differences were all noise, as classified now.
+# TYPE parallax_diffs_noise gauge
+parallax_diffs_noise 0
 # HELP parallax_diffs_not_comparable_total Pairs that could not be compared (a one-sided failure or timeout).
 # TYPE parallax_diffs_not_comparable_total counter
 parallax_diffs_not_comparable_total 1
-# HELP parallax_diff_pairs_total Compared pairs differing at a signature (endpoint, JSON path, kind); noise="true" when the secondary differs there as often.
+# HELP parallax_diff_pairs_total Compared pairs differing at a signature (endpoint, JSON path, kind).
 # TYPE parallax_diff_pairs_total counter
-parallax_diff_pairs_total{endpoint="GET /a",path="$[\\"a\\\\\\"b\\\\\\\\c\\nd\\"]",kind="changed",noise="false"} 1
+parallax_diff_pairs_total{endpoint="GET /a",path="$[\\"a\\\\\\"b\\\\\\\\c\\nd\\"]",kind="changed"} 1
+# HELP parallax_diff_signature_noise 1 when a signature is noise (the secondary differs there as often), else 0, as classified now.
+# TYPE parallax_diff_signature_noise gauge
+parallax_diff_signature_noise{endpoint="GET /a",path="$[\\"a\\\\\\"b\\\\\\\\c\\nd\\"]",kind="changed"} 0
 # HELP parallax_stream_received_total Distinct exchanges taken from the traffic stream and counted (compared, held back, sampled out or malformed).
 # TYPE parallax_stream_received_total counter
 parallax_stream_received_total 5
@@ -268,7 +271,9 @@ describe("renderPrometheus", () => {
         assert.deepEqual(buckets, [...buckets].sort((a, b) => a - b));
       }
       assert.equal(samples.get("parallax_diffs_compared_total"), result.diff.compared);
-      assert.equal(samples.get("parallax_diffs_different_total"), result.diff.different);
+      assert.equal(samples.get("parallax_diffs_different"), result.diff.different);
+      assert.equal(samples.get("parallax_diffs_noise"), result.diff.noise);
+      assert.equal(sum(samples, "parallax_diff_signature_noise"), result.diff.groups.filter((g) => g.noise).length);
       assert.equal(sum(samples, "parallax_diff_pairs_total"), result.diff.groups.reduce((n, g) => n + g.count, 0));
       const s = result.shadow;
       if (s === undefined) {

@@ -442,7 +442,7 @@ class ShadowJob {
       this.#thresholdEvents.push(ev);
       this.#o.onEvent?.(ev);
     }
-    if (this.#thresholdEvents.length > MAX_EVENTS) this.#droppedThresholdEvents += this.#thresholdEvents.splice(0, this.#thresholdEvents.length - MAX_EVENTS).length;
+    if (this.#thresholdEvents.length > MAX_EVENTS) this.#droppedThresholdEvents += dropOldestButLatest(this.#thresholdEvents, MAX_EVENTS);
     if (events.length > 0 && window.shadow) window = { ...window, shadow: { ...window.shadow, events } };
     const origin = this.#windows?.originMs ?? slot.fromMs;
     const dropped = [
@@ -531,3 +531,24 @@ function sumCombos(merger: SnapshotMerger): number {
 function withoutMs({ ms: _ms, ...event }: RunEvent & { readonly ms: number }): RunEvent {
   return event;
 }
+
+/**
+ * Trims `events` (oldest first) to `max` in place, oldest first, but never a threshold's latest
+ * event: it is that threshold's current state (`parallax_window_threshold_pass` reads it), and a
+ * threshold failing steadily since the first window has no other. Returns how many were dropped.
+ */
+export function dropOldestButLatest(events: ShadowThresholdEvent[], max: number): number {
+  const key = (e: ShadowThresholdEvent) => `${e.endpoint ?? ""}\u001f${e.expression}`;
+  const latest = new Map<string, ShadowThresholdEvent>();
+  for (const e of events) latest.set(key(e), e);
+  let excess = events.length - max;
+  const kept = events.filter((e) => {
+    if (excess <= 0 || latest.get(key(e)) === e) return true;
+    excess--;
+    return false;
+  });
+  const dropped = events.length - kept.length;
+  events.splice(0, events.length, ...kept);
+  return dropped;
+}
+
