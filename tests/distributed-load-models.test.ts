@@ -61,6 +61,7 @@ describe("load models over NATS", { skip }, () => {
       ]);
       assert.equal(s.capacity?.knee.production, 60);
       assert.deepEqual(s.capacity?.kneeAtLeast, { production: true, candidate: true }, "both met the SLO at every step: 60/s is a lower bound");
+      assert.equal(s.capacity?.ratio, null, "two lower bounds have no ratio");
       assert.equal(s.capacity?.stopped, "all-steps");
       assert.deepEqual(s.run.agents.map((a) => a.requests), [30, 30, 30]);
       for (const a of s.run.agents) assert.ok(a.generator && a.generator.schedulerLagMs.max >= 0 && a.generator.cpu, `agent ${a.id} reports its generator`);

@@ -256,7 +256,10 @@ export interface CapacityResult {
    * so its capacity is at least that (raise --max-rate to find it).
    */
   readonly kneeAtLeast: Partial<Record<TargetName, boolean>>;
-  /** candidate knee / production knee. */
+  /**
+   * candidate knee / production knee; a bound when one knee is (at most when production's is, at
+   * least when the candidate's is); null when either knee is null or both are lower bounds.
+   */
   readonly ratio: number | null;
   readonly usl: Partial<Record<TargetName, UslResult | null>>;
   /** Why the step run ended: every step ran, every target broke its SLO, or the run was interrupted or aborted. */

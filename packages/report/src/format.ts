@@ -150,8 +150,8 @@ export function kneeText(knee: number | null | undefined, atLeast = false): stri
  * (the candidate's), or unknown when both held every rate tried.
  */
 export function kneeRatioText(ratio: number | null, atLeast: { readonly production?: boolean; readonly candidate?: boolean } = {}): string {
-  if (ratio === null) return "n/a (a target has no knee)";
   if (atLeast.production && atLeast.candidate) return "unknown (both held every rate tried; raise the maximum rate)";
+  if (ratio === null) return "n/a (a target has no knee)";
   const reading = ratio > 1 ? "the candidate holds more load" : ratio < 1 ? "the candidate holds less load" : "both hold the same load";
   if (atLeast.production) return `at most ${ratio} (production held every rate tried)`;
   if (atLeast.candidate) return `at least ${ratio} (the candidate held every rate tried)`;

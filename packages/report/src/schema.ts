@@ -290,7 +290,11 @@ const SCHEMA = {
           { type: "boolean" },
           "True for a target that met the SLO at every complete step: its knee is the highest rate tried, a lower bound of its capacity.",
         ),
-        ratio: { ...nonNegativeOrNull, description: "Candidate knee / production knee (above 1 the candidate holds more load); null when either knee is null." },
+        ratio: {
+          ...nonNegativeOrNull,
+          description:
+            "Candidate knee / production knee (above 1 the candidate holds more load); an upper bound when production's knee is a lower bound, a lower bound when the candidate's is (kneeAtLeast); null when either knee is null or both are lower bounds.",
+        },
         usl: perTarget({ $ref: "#/$defs/usl" }, "The Universal Scalability Law fit of each target's complete steps; null when it could not be fitted."),
         stopped: {
           enum: ["all-steps", "slo-broken", "interrupted"],

@@ -303,6 +303,8 @@ describe("renderMarkdown for a step run", () => {
     assert.ok(production.includes("Knee ratio candidate / production: at most 0.5 (production held every rate tried)."));
     assert.ok(bounded({ production: false, candidate: true }).includes("Knee ratio candidate / production: at least 0.5 (the candidate held every rate tried)."));
     assert.ok(bounded({ production: true, candidate: true }).includes("Knee ratio candidate / production: unknown (both held every rate tried; raise the maximum rate)."));
+    const both = lines(renderMarkdown({ ...result, capacity: { ...capacity, kneeAtLeast: { production: true, candidate: true }, ratio: null } }));
+    assert.ok(both.includes("Knee ratio candidate / production: unknown (both held every rate tried; raise the maximum rate)."), "as report.json has it: no ratio");
   });
 
   it("says when there is no knee, no ratio, no fit or no limit", () => {

@@ -73,7 +73,8 @@ export function analyseCapacity(input: CapacityInput): CapacityResult {
     steps,
     knee: { ...knee, production, candidate },
     kneeAtLeast,
-    ratio: kneeRatio(production, candidate) === null ? null : round(kneeRatio(production, candidate) as number),
+    // Both knees only lower bounds: their ratio says nothing about the targets, so there is none.
+    ratio: kneeRatio(production, candidate) === null || (kneeAtLeast.production && kneeAtLeast.candidate) ? null : round(kneeRatio(production, candidate) as number),
     usl,
     stopped: input.stopped,
   };
