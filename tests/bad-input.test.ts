@@ -45,7 +45,7 @@ describe("bad input exits 2 with one clear message", () => {
     {
       name: "replay of a recording without timestamps",
       args: () => ["--traffic", file("untimed.jsonl"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9", "--speed", "2"],
-      expect: /untimed\.jsonl: replay keeps the recording's timing, but none of its 3 requests has one \(offsetMs or time on its lines\): all would be sent at once/,
+      expect: /untimed\.jsonl: replay keeps the recording's timing, but its 3 requests are all at one instant \(no line has offsetMs or time, or every line the same\): all would be sent at once/,
     },
     { name: "missing file", args: () => [file("nope.yaml")], expect: /nope\.yaml: .*(not found|no such file)/i },
     { name: "missing recording", args: () => ["--traffic", file("nope.har"), "--production", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9"], expect: /nope\.har: .*(not found|no such file)/i },

@@ -26,20 +26,22 @@ export async function loadInputs(file: string | undefined, flags: RunFlags, io: 
   const validate = protos === undefined ? undefined : (request: Pick<RecordedRequest, "protocol" | "path" | "headers" | "body">) => (request.protocol === "grpc" ? grpcCallProblem(request, protos) : undefined);
   const { requests, format: detected } = await loadRecording(scenario.traffic.file, { format, redact: scenario.traffic.redact, ...(validate ? { validate } : {}) });
   checkProtocols(scenario, requests);
-  checkReplayTiming(scenario, requests);
+  checkReplayTiming(scenario, requests, detected);
   return { scenario, recording: { requests, format: detected, file: scenario.traffic.file }, ...(protos ? { protos } : {}) };
 }
 
 /**
- * Replay keeps the recording's timing; a recording without any (no `offsetMs` or `time` on its
- * lines) would send every request at the same instant, which is never what replay was asked for.
+ * Replay keeps the recording's timing; a recording whose requests all share one instant (no
+ * timestamps, or the same on every line) would send them all at once, which is never what replay
+ * was asked for.
  */
-function checkReplayTiming(scenario: Scenario, requests: readonly RecordedRequest[]): void {
+function checkReplayTiming(scenario: Scenario, requests: readonly RecordedRequest[], format: TrafficFormat): void {
   if (scenario.load.model !== "replay" || requests.length < 2 || requests.some((r) => r.offsetMs > 0)) return;
+  const timing = format === "har" ? "every entry has the same startedDateTime" : "no line has offsetMs or time, or every line the same";
   throw new InvalidInputError([
     {
       file: scenario.traffic.file,
-      message: `replay keeps the recording's timing, but none of its ${requests.length} requests has one (offsetMs or time on its lines): all would be sent at once. Give the lines timestamps, or pace them with a rate (--rate, or load.rate in the scenario)`,
+      message: `replay keeps the recording's timing, but its ${requests.length} requests are all at one instant (${timing}): all would be sent at once. Give them their times, or pace them with a rate (--rate, or load.rate in the scenario)`,
     },
   ]);
 }
