@@ -67,6 +67,13 @@ describe("proto3 JSON of well-known types and json_name", () => {
     for (const name of ["uid", "user_id", "userId"]) assert.deepEqual(roundTrip(echo, { [name]: "u" }), { ...EMPTY, uid: "u" });
   });
 
+  it("sends a google.protobuf.Value given as null as NULL_VALUE, not as unset", () => {
+    assert.deepEqual(roundTrip(echo, { anything: null }), { ...EMPTY, anything: null });
+    const bytes = echo.encodeRequest({ anything: null });
+    assert.ok(bytes.length > 0, "the field is on the wire");
+    assert.equal(echo.encodeRequest({}).length, 0);
+  });
+
   it("leaves a Struct member redacted at ingest out, as a redacted map entry is", () => {
     assert.deepEqual(roundTrip(echo, { attrs: { token: REDACTED, user: "ann" } }), { ...EMPTY, attrs: { user: "ann" } });
   });
@@ -90,8 +97,16 @@ describe("proto3 JSON of well-known types and json_name", () => {
     assert.equal(problem({ timeouts: { read: "3 s" } }), '$.timeouts.read: "3 s" is not seconds with an "s", such as "1.5s"');
     assert.equal(problem({ attrs: [1] }), "$.attrs: expected a JSON object for google.protobuf.Struct (got an array)");
     assert.equal(problem({ list: { a: 1 } }), "$.list: expected a JSON array for google.protobuf.ListValue (got an object)");
-    assert.equal(problem({ big: "-1" }), "$.big: -1 is out of range for uint64 field value");
-    assert.equal(problem({ flag: "yes" }), '$.flag: expected true or false for field value (got "yes")');
+    assert.equal(problem({ big: "-1" }), "$.big: -1 is out of range for uint64 google.protobuf.UInt64Value");
+    assert.equal(problem({ flag: "yes" }), '$.flag: expected true or false for google.protobuf.BoolValue (got "yes")');
+    assert.equal(problem({ at: "2024-05-01T12:00:00+25:99" }), '$.at: "2024-05-01T12:00:00+25:99" is not an RFC 3339 time such as "2024-05-01T12:00:00.250Z"');
+    assert.equal(problem({ mask: "a,,b" }), '$.mask: "a,,b" is not comma-separated paths such as "user.displayName,photo": a path or a part of one is empty');
+    // The message forms are held to the same ranges.
+    assert.equal(problem({ at: { seconds: "1", nanos: -1 } }), "$.at.nanos: -1 is outside 0 to 999999999, the range of a Timestamp's nanos");
+    assert.equal(problem({ at: { seconds: "-99999999999999" } }), "$.at.seconds: -99999999999999 is outside 0001-01-01 to 9999-12-31, the range of a Timestamp");
+    assert.equal(problem({ took: { seconds: "1", nanos: 2000000000 } }), "$.took.nanos: 2000000000 is outside ±999999999, the range of a Duration's nanos");
+    assert.equal(problem({ took: { seconds: "1", nanos: -5 } }), "$.took: a Duration's seconds and nanos must have the same sign");
+    assert.equal(problem({ took: { seconds: "1", nano: 5 } }), '$.took.nano: google.protobuf.Duration has no field "nano"');
   });
 
   it("returns a message of a type that reaches no well-known type and no json_name as it is, without a walk", () => {

@@ -10,8 +10,8 @@ import { REDACTED } from "@parallax/protocol";
 import protobuf from "protobufjs";
 import { describe, invalid, member } from "./json-location.js";
 
-/** Converts one recorded value of a field (scalar rules, paths in errors): the caller's own. */
-export type ScalarFromJson = (field: protobuf.Field, value: unknown, path: string) => unknown;
+/** Converts one recorded value of a field (scalar rules, paths in errors, `label` naming it): the caller's own. */
+export type ScalarFromJson = (field: protobuf.Field, value: unknown, path: string, label?: string) => unknown;
 
 const WRAPPERS = new Set(["DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value", "UInt32Value", "BoolValue", "StringValue", "BytesValue"].map((n) => `.google.protobuf.${n}`));
 const TIMESTAMP = ".google.protobuf.Timestamp";
@@ -46,12 +46,37 @@ export function wellKnownFromJson(type: protobuf.Type, value: unknown, path: str
   if (name === STRUCT) return structFromJson(value, path);
   if (name === VALUE) return valueMessage(value, path);
   if (name === LIST_VALUE) return listFromJson(value, path);
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) return undefined;
-  if (WRAPPERS.has(name)) return { value: scalar(type.fields["value"] as protobuf.Field, value, path) };
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    return name === TIMESTAMP || name === DURATION ? secondsAndNanosFromJson(type, value as Record<string, unknown>, path, scalar) : undefined;
+  }
+  if (WRAPPERS.has(name)) return { value: scalar(type.fields["value"] as protobuf.Field, value, path, name.slice(1)) };
   if (typeof value !== "string") throw invalid(path, `expected ${EXPECTED[name]} for ${name.slice(1)} (got ${describe(value)})`);
   if (name === TIMESTAMP) return timestampFromText(value, path);
   if (name === DURATION) return durationFromText(value, path);
-  return { paths: value === "" ? [] : value.split(",").map(snakeCasePath) };
+  const paths = value === "" ? [] : value.split(",");
+  if (paths.some((p) => p.split(".").some((part) => part === ""))) throw invalid(path, `"${value}" is not ${EXPECTED[FIELD_MASK]}: a path or a part of one is empty`);
+  return { paths: paths.map(snakeCasePath) };
+}
+
+/**
+ * A Timestamp or Duration written as its message, `{"seconds": "…", "nanos": n}`, checked against
+ * the ranges its JSON form has (a server rejects what is outside them); undefined when it has
+ * other members, for the caller to refuse them by name.
+ */
+function secondsAndNanosFromJson(type: protobuf.Type, value: Record<string, unknown>, path: string, scalar: ScalarFromJson): Record<string, unknown> | undefined {
+  if (Object.keys(value).some((key) => key !== "seconds" && key !== "nanos")) return undefined;
+  const read = (key: "seconds" | "nanos", fallback: unknown) => (value[key] === undefined || value[key] === null ? fallback : scalar(type.fields[key] as protobuf.Field, value[key], member(path, key)));
+  const seconds = BigInt(String(read("seconds", "0")));
+  const nanos = Number(read("nanos", 0));
+  const timestamp = type.fullName === TIMESTAMP;
+  if (timestamp ? seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS : seconds < -MAX_DURATION_SECONDS || seconds > MAX_DURATION_SECONDS) {
+    throw invalid(member(path, "seconds"), timestamp ? `${seconds} is outside 0001-01-01 to 9999-12-31, the range of a Timestamp` : `${seconds} is beyond ±${MAX_DURATION_SECONDS} s, the range of a Duration`);
+  }
+  if (timestamp ? nanos < 0 || nanos > 999_999_999 : Math.abs(nanos) > 999_999_999) {
+    throw invalid(member(path, "nanos"), `${nanos} is outside ${timestamp ? "0 to 999999999" : "±999999999"}, the range of a ${timestamp ? "Timestamp" : "Duration"}'s nanos`);
+  }
+  if (!timestamp && ((seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0))) throw invalid(path, "a Duration's seconds and nanos must have the same sign");
+  return { seconds: seconds.toString(), nanos };
 }
 
 const EXPECTED: Readonly<Record<string, string>> = Object.freeze({
@@ -70,6 +95,7 @@ function timestampFromText(text: string, path: string): Record<string, unknown> 
   utc.setUTCHours(hour, minute, second);
   // Date rolls 2024-02-30 over into March: a field that changed in the round trip was out of range.
   if (utc.getUTCFullYear() !== year || utc.getUTCMonth() !== month - 1 || utc.getUTCDate() !== day || utc.getUTCHours() !== hour || utc.getUTCMinutes() !== minute || utc.getUTCSeconds() !== second) throw bad();
+  if (m[8] === undefined && (Number(m[10]) > 23 || Number(m[11]) > 59)) throw bad();
   const offsetSeconds = m[8] !== undefined ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 3600 + Number(m[11]) * 60);
   const seconds = BigInt(utc.getTime() / 1000 - offsetSeconds);
   if (seconds < MIN_TIMESTAMP_SECONDS || seconds > MAX_TIMESTAMP_SECONDS) throw invalid(path, `"${text}" is outside 0001-01-01 to 9999-12-31, the range of a Timestamp`);

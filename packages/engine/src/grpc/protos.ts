@@ -377,8 +377,9 @@ function messageFromJson(type: protobuf.Type, value: unknown, path: string): Rec
     const field = fieldOf(type, key);
     if (field === undefined) throw invalid(at, `${typeName(type)} has no field "${key}"`);
     if (Object.hasOwn(object, field.name)) throw invalid(at, `field ${field.name} of ${typeName(type)} is given twice`);
-    // proto3 JSON: null is the default value; REDACTED, see above.
-    if (fieldValue === null || fieldValue === REDACTED) continue;
+    // proto3 JSON: null is the default value (but a google.protobuf.Value's null is NULL_VALUE,
+    // set); REDACTED, see above.
+    if ((fieldValue === null && !isValueMessage(field)) || fieldValue === REDACTED) continue;
     const oneof = field.partOf;
     if (oneof !== null && oneof.oneof.length > 1) {
       const other = oneofs.get(oneof.name);
@@ -388,6 +389,10 @@ function messageFromJson(type: protobuf.Type, value: unknown, path: string): Rec
     object[field.name] = field.map ? mapFromJson(field, fieldValue, at) : field.repeated ? listFromJson(field, fieldValue, at) : valueFromJson(field, fieldValue, at);
   }
   return object;
+}
+
+function isValueMessage(field: protobuf.Field): boolean {
+  return field.resolvedType?.fullName === ".google.protobuf.Value";
 }
 
 function listFromJson(field: protobuf.Field, value: unknown, path: string): unknown[] {
@@ -423,8 +428,8 @@ const RANGES: Readonly<Record<string, readonly [bigint, bigint]>> = Object.freez
   fixed64: [0n, 2n ** 64n - 1n],
 });
 
-/** One singular value (or one element of a repeated field, or one map value). */
-function valueFromJson(field: protobuf.Field, value: unknown, path: string): unknown {
+/** One singular value (or one element of a repeated field, or one map value); `label` names it in errors. */
+function valueFromJson(field: protobuf.Field, value: unknown, path: string, label = `field ${field.name}`): unknown {
   const resolved = field.resolvedType;
   if (resolved instanceof protobuf.Type) return messageFromJson(resolved, value, path);
   if (resolved instanceof protobuf.Enum) {
@@ -450,7 +455,7 @@ function valueFromJson(field: protobuf.Field, value: unknown, path: string): unk
         // Standard or URL-safe alphabet, padding optional (proto3 JSON accepts all of them).
         const standard = value.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
         if (BASE64.test(standard) && standard.length % 4 !== 1) return standard + "=".repeat((4 - (standard.length % 4)) % 4);
-        throw invalid(path, `expected base64 for bytes field ${field.name}`);
+        throw invalid(path, `expected base64 for bytes ${label}`);
       }
       break;
     default: {
@@ -468,12 +473,12 @@ function valueFromJson(field: protobuf.Field, value: unknown, path: string): unk
         break;
       }
       const text = n.toString();
-      if (n < range[0] || n > range[1]) throw invalid(path, `${typeof value === "string" ? value : text} is out of range for ${type} field ${field.name}`);
+      if (n < range[0] || n > range[1]) throw invalid(path, `${typeof value === "string" ? value : text} is out of range for ${type} ${label}`);
       // 64-bit values stay strings: protobufjs parses them with Long, without losing digits.
       return field.long ? text : Number(text);
     }
   }
-  throw invalid(path, `expected ${EXPECTED[type] ?? type} for field ${field.name} (got ${describe(value)})`);
+  throw invalid(path, `expected ${EXPECTED[type] ?? type} for ${label} (got ${describe(value)})`);
 }
 
 const EXPECTED: Readonly<Record<string, string>> = Object.freeze({
