@@ -1,4 +1,5 @@
 import { Argument, Command, CommanderError, Option } from "commander";
+import { DEFAULT_TRAFFIC_RETAIN } from "@parallax/protocol";
 import { REPORT_JSON_SCHEMA } from "@parallax/report";
 import { scenarioJsonSchema } from "@parallax/scenario";
 import { runCommand, type RunOptions } from "./commands/run.js";
@@ -125,7 +126,7 @@ export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Pr
     .option("--listen <host:port>", "address to listen on (e.g. 0.0.0.0:8080)", "127.0.0.1:8080")
     .option("--upstream <url>", "production: http(s)://host:port[/base-path] (required)")
     .option("--stream <name>", "traffic stream to publish to", "traffic")
-    .option("--retain <duration>", "how long the stream keeps exchanges nobody consumed", "24h")
+    .option("--retain <duration>", `how long the stream keeps exchanges nobody consumed (default ${DEFAULT_TRAFFIC_RETAIN} for a stream this creates; given, it also changes an existing stream's)`)
     .option("--out <file>", "also record the captured requests to this Parallax JSONL file (must not exist)")
     .option("--max-body <bytes>", "capture at most this much of each body (e.g. 65536, 256KiB); longer bodies are forwarded whole but captured truncated, and never compared", "1MiB")
     .option("--max-message <bytes>", "largest message the NATS server takes (its max_payload, less room for headers): bodies are cut to fit", "1020KiB")
@@ -153,7 +154,7 @@ export function buildProgram(io: Io, signal: AbortSignal, run: (action: () => Pr
     .option("--stream <name>", "traffic stream the tap publishes to", "traffic")
     .option("--durable <name>", "the durable consumer the agents share (one per stream)", "parallax-shadow")
     .option("--window <duration>", "length of a rolling window: each gets its verdict and windows/<start>.json", "1m")
-    .option("--retain <duration>", "how long the stream keeps exchanges nobody consumed", "24h")
+    .option("--retain <duration>", `how long the stream keeps exchanges nobody consumed (default ${DEFAULT_TRAFFIC_RETAIN} for a stream this creates; given, it also changes an existing stream's)`)
     .option("--sample <share>", "compare this share of the exchanges, e.g. 10% (chosen by exchange id; the rest are acked unread)", "100%")
     .option("--ack-wait <duration>", "an exchange an agent holds this long without acking goes to another agent", "30s")
     .option("--max-in-flight <n>", "exchanges one agent holds at once", "64")

@@ -1,6 +1,7 @@
 export { DEFAULT_REDACTED_HEADERS, REDACTED, REPLAY_MARKER_HEADER, type RecordedRequest } from "./recorded.js";
 export { SAFE_METHODS, TARGET_NAMES, type TargetName } from "./targets.js";
 export {
+  DEFAULT_TRAFFIC_RETAIN,
   DEFAULT_TRAFFIC_STREAM,
   decodeExchange,
   encodeExchange,

@@ -7,6 +7,9 @@ import type { RecordedRequest } from "./recorded.js";
 /** The traffic stream a tap publishes to when none is named. */
 export const DEFAULT_TRAFFIC_STREAM = "traffic";
 
+/** How long a traffic stream keeps exchanges nobody consumed, when the tap or shadow that creates it is not told. */
+export const DEFAULT_TRAFFIC_RETAIN = "24h";
+
 /** What the tap captured of one message (request or response). */
 export interface CapturedMessage {
   /** Lower-case names in received order; secrets redacted. */

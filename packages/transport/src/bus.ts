@@ -61,8 +61,12 @@ export interface StreamMessage {
  * redelivered to the others.
  */
 export interface TrafficStreams {
-  /** Create the stream, or update its retention (the tap does, and a shadow coordinator). */
-  ensure(name: string, options: { readonly retainMs: number }): Promise<void>;
+  /**
+   * Create the stream with `retainMs`, or update an existing one's retention to it (the tap does,
+   * and a shadow coordinator); with `keepExisting`, an existing stream keeps the retention it has
+   * (a process not told one must not undo what another was told).
+   */
+  ensure(name: string, options: { readonly retainMs: number; readonly keepExisting?: boolean }): Promise<void>;
   /** Store one message; resolves once the stream has it. A second publish with the same `id` within a few minutes is stored once. */
   publish(name: string, data: Uint8Array, options: { readonly id: string }): Promise<void>;
   /**

@@ -63,11 +63,12 @@ export class MemoryTraffic implements TrafficStreams {
   readonly #queues = new Map<string, Queue>();
   #closed = false;
 
-  async ensure(name: string, options: { readonly retainMs: number }): Promise<void> {
+  async ensure(name: string, options: { readonly retainMs: number; readonly keepExisting?: boolean }): Promise<void> {
     checkTrafficName("traffic stream", name);
     checkRetention(options.retainMs);
     this.#checkOpen();
     const queue = this.#queue(name);
+    if (queue.retainMs !== undefined && options.keepExisting) return;
     queue.retainMs = options.retainMs;
     this.#prune(queue);
     this.#schedule(queue);

@@ -82,7 +82,7 @@ export class NatsTraffic implements TrafficStreams {
     this.#logger = logger;
   }
 
-  async ensure(name: string, options: { readonly retainMs: number }): Promise<void> {
+  async ensure(name: string, options: { readonly retainMs: number; readonly keepExisting?: boolean }): Promise<void> {
     checkRetention(options.retainMs);
     const config = streamConfig(name, options.retainMs);
     await retryTransient(`ensure traffic stream ${name}`, this.#live, this.#logger, async () => {
@@ -94,6 +94,7 @@ export class NatsTraffic implements TrafficStreams {
         await jsm.streams.add(config);
         return;
       }
+      if (options.keepExisting) return;
       const { name: _name, ...update } = config;
       await jsm.streams.update(config.name, update);
     });

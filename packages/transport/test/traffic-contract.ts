@@ -293,6 +293,8 @@ export function trafficContract(name: string, options: TrafficContractOptions): 
       got.ackAll(); // a late ack of a dropped message is harmless
 
       await bus.traffic.ensure(stream, { retainMs: HOUR_MS });
+      // A process not told a retention (a tap restarted without --retain) leaves the hour as it is.
+      await bus.traffic.ensure(stream, { retainMs: options.retainMs, keepExisting: true });
       await publishAll(bus, stream, ["kept"]);
       await sleep(options.retainMs * 2);
       await backlogBecomes(bus, stream, { pending: 0, inFlight: 1, lastSeq: 3 });

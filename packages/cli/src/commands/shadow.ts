@@ -4,7 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { runShadowCoordinator, type ShadowWindowResults } from "@parallax/coordinator";
-import { InvalidInputError, isSubjectToken, type Issue, type Logger, type RunResult, type ShadowThresholdEvent } from "@parallax/protocol";
+import { DEFAULT_TRAFFIC_RETAIN, InvalidInputError, isSubjectToken, type Issue, type Logger, type RunResult, type ShadowThresholdEvent } from "@parallax/protocol";
 import { renderJson, renderPrometheus, renderSummary, writeReport } from "@parallax/report";
 import { parseDuration, resolveScenario, type Scenario } from "@parallax/scenario";
 import { EXIT } from "../exit-codes.js";
@@ -21,7 +21,7 @@ export interface ShadowCommandOptions extends RunFlags, NatsFlags {
   readonly stream: string;
   readonly durable: string;
   readonly window: string;
-  readonly retain: string;
+  readonly retain?: string;
   readonly sample: string;
   readonly ackWait: string;
   readonly maxInFlight: string;
@@ -47,6 +47,8 @@ interface ShadowSettings {
   readonly durable: string;
   readonly windowMs: number;
   readonly retainMs: number;
+  /** --retain not given: an existing stream keeps its retention. */
+  readonly keepRetention: boolean;
   readonly sample: number;
   readonly ackWaitMs: number;
   readonly maxInFlight: number;
@@ -88,6 +90,7 @@ export async function shadowCommand(file: string | undefined, options: ShadowCom
       ackWaitMs: settings.ackWaitMs,
       maxInFlight: settings.maxInFlight,
       retainMs: settings.retainMs,
+      keepRetention: settings.keepRetention,
       agents: settings.agents,
       agentsTimeoutMs: settings.agentsTimeoutMs,
       windowMs: settings.windowMs,
@@ -182,7 +185,8 @@ export function parseShadowFlags(options: ShadowCommandOptions, cwd: string): Sh
     stream: options.stream,
     durable: options.durable,
     windowMs: duration("--window", options.window, 1000),
-    retainMs: duration("--retain", options.retain, 1000),
+    retainMs: duration("--retain", options.retain ?? DEFAULT_TRAFFIC_RETAIN, 1000),
+    keepRetention: options.retain === undefined,
     sample: sample ?? 1,
     ackWaitMs: duration("--ack-wait", options.ackWait, 1000),
     maxInFlight: whole("--max-in-flight", options.maxInFlight, 10_000),

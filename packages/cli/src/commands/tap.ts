@@ -2,7 +2,7 @@
 import { stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { InfrastructureError, InvalidInputError, isSubjectToken, type Issue, type Logger } from "@parallax/protocol";
+import { DEFAULT_TRAFFIC_RETAIN, InfrastructureError, InvalidInputError, isSubjectToken, type Issue, type Logger } from "@parallax/protocol";
 import { parseDuration } from "@parallax/scenario";
 import { createPublisher, createRecorder, startTap, type ExchangeSink, type Publisher, type Recorder, type Tap } from "@parallax/tap";
 import type { Bus } from "@parallax/transport";
@@ -15,7 +15,7 @@ export interface TapCommandOptions extends NatsFlags {
   readonly listen: string;
   readonly upstream?: string;
   readonly stream: string;
-  readonly retain: string;
+  readonly retain?: string;
   readonly out?: string;
   readonly maxBody: string;
   readonly maxMessage: string;
@@ -32,6 +32,8 @@ export interface TapSettings {
   readonly upstream: string;
   readonly stream: string;
   readonly retainMs: number;
+  /** --retain not given: an existing stream keeps its retention. */
+  readonly keepRetention: boolean;
   readonly out: string | undefined;
   readonly maxBodyBytes: number;
   readonly maxMessageBytes: number;
@@ -62,7 +64,7 @@ export async function tapCommand(
   let publisher: Publisher | undefined;
   let tap: Tap | undefined;
   try {
-    await bus.traffic.ensure(settings.stream, { retainMs: settings.retainMs }).catch((error: unknown) => {
+    await bus.traffic.ensure(settings.stream, { retainMs: settings.retainMs, keepExisting: settings.keepRetention }).catch((error: unknown) => {
       throw new InfrastructureError(`could not create or update the traffic stream "${settings.stream}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
     publisher = createPublisher({ publish: (data, id) => bus.traffic.publish(settings.stream, data, { id }), logger, maxMessageBytes: settings.maxMessageBytes });
@@ -129,7 +131,7 @@ export function parseTapFlags(options: TapCommandOptions, cwd: string): TapSetti
   }
 
   if (!isSubjectToken(options.stream)) problem("--stream", `"${options.stream}" may contain only letters, digits, "-" and "_"`);
-  const retainMs = parseDuration(options.retain);
+  const retainMs = parseDuration(options.retain ?? DEFAULT_TRAFFIC_RETAIN);
   if (retainMs === undefined || retainMs <= 0) problem("--retain", `expected a duration > 0, e.g. 24h, got "${options.retain}"`);
   const timeoutMs = parseDuration(options.timeout);
   if (timeoutMs === undefined || timeoutMs <= 0) problem("--timeout", `expected a duration > 0, e.g. 30s, got "${options.timeout}"`);
@@ -151,6 +153,7 @@ export function parseTapFlags(options: TapCommandOptions, cwd: string): TapSetti
     upstream,
     stream: options.stream,
     retainMs: retainMs as number,
+    keepRetention: options.retain === undefined,
     out: options.out === undefined ? undefined : resolve(cwd, options.out),
     maxBodyBytes: maxBodyBytes as number,
     maxMessageBytes: maxMessageBytes as number,

@@ -134,7 +134,7 @@ class ShadowJob {
     try {
       this.#listen();
       await this.#storeBundle();
-      if (this.#o.retainMs !== undefined) await bus.traffic.ensure(this.#o.stream, { retainMs: this.#o.retainMs });
+      if (this.#o.retainMs !== undefined) await bus.traffic.ensure(this.#o.stream, { retainMs: this.#o.retainMs, keepExisting: this.#o.keepRetention === true });
       const found = await waitForAgents(bus, this.#registry, this.#clock, this.#o.agents, this.#o.agentsTimeoutMs, this.#o.signal, 1);
       this.#leaseTimer = setInterval(() => this.#renewLeases(), LEASE_RENEW_MS);
       const prepared = await Promise.all(found.map((agent) => this.#prepare(agent)));

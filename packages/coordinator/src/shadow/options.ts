@@ -41,6 +41,8 @@ export interface ShadowCoordinatorOptions {
   readonly maxInFlight?: number;
   /** When set, the traffic stream is created (or its retention updated) before agents are prepared. */
   readonly retainMs?: number;
+  /** With `retainMs`: an existing stream keeps its retention (`--retain` was not given). */
+  readonly keepRetention?: boolean;
   /** How many agents to enlist; more are enlisted as they appear while fewer are running. */
   readonly agents: number;
   /** How long to wait for `agents` at the start (at least one must be ready by then), and for one to prepare. */
