@@ -133,9 +133,18 @@ async function writeWindow(out: string, results: ShadowWindowResults): Promise<v
 function windowLine(window: RunResult): string {
   const s = window.shadow;
   const c = window.targets.candidate;
-  const failed = window.verdict.thresholds.filter((t) => !t.pass).length;
-  const verdict = window.verdict.thresholds.length === 0 ? "" : ` · thresholds ${failed === 0 ? "all passed" : `${failed} of ${window.verdict.thresholds.length} failed`}`;
-  return `window ${window.run.startedAt}: ${s?.received ?? 0} exchanges, ${window.diff.compared} compared, ${window.diff.different} different, candidate ${c.errors} errors, p99 ${c.latencyMs.p99} ms · backlog ${s?.backlog.pending ?? 0}${verdict}`;
+  return `window ${window.run.startedAt}: ${s?.received ?? 0} exchanges, ${window.diff.compared} compared, ${window.diff.different} different, candidate ${c.errors} errors, p99 ${c.latencyMs.p99} ms · backlog ${s?.backlog.pending ?? 0}${thresholdsText(window)}`;
+}
+
+/** An idle window measures nothing: its thresholds are not measured, which is not failing. */
+export function thresholdsText(window: Pick<RunResult, "verdict">): string {
+  const all = window.verdict.thresholds;
+  if (all.length === 0) return "";
+  const measured = all.filter((t) => t.observed !== null);
+  if (measured.length === 0) return " · thresholds not measured (nothing to measure in this window)";
+  const failed = measured.filter((t) => !t.pass).length;
+  const unmeasured = all.length - measured.length === 0 ? "" : `, ${all.length - measured.length} not measured`;
+  return ` · thresholds ${failed > 0 ? `${failed} of ${all.length} failed` : unmeasured ? "all measured passed" : "all passed"}${unmeasured}`;
 }
 
 function eventLine(event: ShadowThresholdEvent): string {
