@@ -339,6 +339,37 @@ test("systemd-analyze accepts the unit", (t) => {
   }
 });
 
+test("gen-credentials makes passwords nats-server reads as strings, and nkeys, for every role", (t) => {
+  // nats-server parses an unquoted variable's value: "5E…" was read as a number and the server
+  // refused to start (a test run caught it). Letters and digits only, a letter first.
+  const bin = natsServer();
+  for (let run = 0; run < 12; run++) {
+    const dir = mkdtempSync(join(tmpdir(), "parallax-credentials-"));
+    try {
+      const made = spawnSync(process.execPath, [join(INFRA, "scripts/gen-credentials.mjs"), "--out", dir, "--agents", "a1,a2,a3"], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(made.status, 0, made.stderr);
+      const env = Object.fromEntries(
+        readFileSync(join(dir, ".env"), "utf8")
+          .split("\n")
+          .filter((line) => /^PARALLAX_\w+=/.test(line))
+          .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+      );
+      for (const name of SERVER_VARIABLES) assert.ok(name in env, `.env has ${name}`);
+      for (const [name, value] of Object.entries(env)) {
+        assert.match(value, name.endsWith("_PASSWORD") ? /^[A-Za-z][A-Za-z0-9]{31}$/ : /^U[A-Z2-7]{55}$/, name);
+      }
+      if (!bin) continue;
+      for (const file of ["nats-server.conf", "nats-server.per-agent.conf"]) {
+        const { ok, output } = checkConfig(bin, join(INFRA, file), env);
+        assert.ok(ok, `nats-server -t -c infra/${file} with generated credentials: ${output}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (!bin) t.diagnostic("nats-server not found: the generated values were checked by form only");
+});
+
 test("nats-server accepts nats-server.conf and nats-server.per-agent.conf", (t) => {
   const bin = natsServer();
   if (!bin) {

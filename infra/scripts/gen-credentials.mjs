@@ -5,7 +5,7 @@
 //   <out>/secrets/<role>.nk    the nkey seeds clients sign in with (--nats-nkey <file>)
 // Usage: node infra/scripts/gen-credentials.mjs [--out infra] [--agents a1,a2,a3]
 // Existing files are never overwritten. Seeds are secrets: keep them out of git (infra/.gitignore).
-import { randomBytes } from "node:crypto";
+import { randomInt } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,7 +31,12 @@ if (existsSync(envFile)) {
 mkdirSync(secrets, { recursive: true, mode: 0o700 });
 
 const lines = ["# Made by infra/scripts/gen-credentials.mjs. Secret: do not commit."];
-const password = () => randomBytes(24).toString("base64url");
+// nats-server reads an unquoted $VARIABLE's value as its config syntax: a password starting with
+// a digit or "-" (say "5E…") is taken for a number and the server refuses to start. Letters and
+// digits only, a letter first: 32 characters, about 190 bits.
+const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const ALPHANUMERIC = `${LETTERS}0123456789`;
+const password = () => LETTERS[randomInt(LETTERS.length)] + Array.from({ length: 31 }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join("");
 const nkey = (role) => {
   const user = createUser();
   writeFileSync(join(secrets, `${role}.nk`), new TextDecoder().decode(user.getSeed()) + "\n", { mode: 0o644, flag: "wx" });
