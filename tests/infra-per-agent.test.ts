@@ -56,6 +56,13 @@ describe("infra/nats-server.per-agent.conf: one user per agent", { skip }, () =>
     assert.match(run.stderr, /NATS refused agent a1: Permissions Violation for (Subscription to "parallax\.v1\.agent\.a1\.control"|Publish to "parallax\.v1\.agents\.heartbeat\.a1")/);
   });
 
+  it("refuses an agent its own user's default inboxes at start (exit 3), naming --nats-inbox-prefix", async () => {
+    const server = nats as InfraNats;
+    const run = await runCli(["agent", "--nats", server.url, "--nats-nkey", server.seed("agent-a3"), "--name", "a3"], { timeoutMs: 20_000 });
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /NATS refused agent a3: Permissions Violation for Subscription to "_INBOX\.[^"]*".*pass --nats-inbox-prefix \(e\.g\. _INBOX_a3\)/);
+  });
+
   it("refuses a bad inbox prefix before connecting (exit 2)", async () => {
     const run = await runCli(["agent", "--nats", (nats as InfraNats).url, "--nats-inbox-prefix", "_INBOX.>"]);
     assert.equal(run.code, 2, run.stderr);

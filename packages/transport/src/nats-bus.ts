@@ -250,6 +250,19 @@ export class NatsBus implements Bus {
 
   #connected = true;
 
+  /**
+   * Makes one request every Parallax role may make (`$JS.API.INFO`), so that a server refusing
+   * this client its reply inboxes says so now, through `onRefused`, and not at the first snapshot
+   * of a run. Resolves whatever the answer: no JetStream, or no answer at all, is for later.
+   */
+  async openReplyInbox(timeoutMs = 2000): Promise<void> {
+    try {
+      await this.#nc.request("$JS.API.INFO", undefined, { timeout: timeoutMs });
+    } catch {
+      // A refusal arrives as a status error; anything else shows when the inbox is used.
+    }
+  }
+
   isConnected(): boolean {
     return this.#connected && !this.#nc.isClosed();
   }

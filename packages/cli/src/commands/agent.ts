@@ -32,6 +32,7 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
     refused ??= message;
     stopOnRefusal();
   });
+  await bus.openReplyInbox();
   const agent = new Agent({
     bus,
     logger,
