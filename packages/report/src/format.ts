@@ -1,11 +1,11 @@
 // Small text helpers shared by the Markdown, terminal and progress renderers.
 import type { CapacityResult, DiffGroup, QuantileComparison, TargetName, TargetResult, RunResult, ThresholdResult } from "@parallax/protocol";
 
-/** A share (0..1) as a percentage with 2 decimals; tiny non-zero shares do not round down to a misleading 0. */
+/** A share (0..1) as a percentage with 2 decimals, `2.38 %` as `share` writes it; tiny non-zero shares do not round down to a misleading 0. */
 export function percent(share: number): string {
   if (!Number.isFinite(share)) return "n/a";
-  if (share > 0 && share < 0.00005) return "<0.01%";
-  return `${(share * 100).toFixed(2)}%`;
+  if (share > 0 && share < 0.00005) return "<0.01 %";
+  return `${(share * 100).toFixed(2)} %`;
 }
 
 /** `part / whole` as a percentage; "n/a" when there is nothing to divide by. */

@@ -27,8 +27,8 @@ describe("endpoints in report.md", () => {
       "",
       "| endpoint | requests | errors | p50 ms | p99 ms | diff rate |",
       "|---|---:|---:|---:|---:|---:|",
-      "| `POST /v1/models/{m}:predict` | 789 / 787 / 785 | 4 / 11 / 0 | 50.4 / 54.5 / 51 | 108.7 / 178.1 / 110.3 | 5.38% |",
-      "| `GET /health` | 1200 / 1200 / 1200 | 3 / 0 / 0 | 30.5 / 26.1 / 30.1 | 90.2 / 88.9 / 91.4 | 0.42% |",
+      "| `POST /v1/models/{m}:predict` | 789 / 787 / 785 | 4 / 11 / 0 | 50.4 / 54.5 / 51 | 108.7 / 178.1 / 110.3 | 5.38 % |",
+      "| `GET /health` | 1200 / 1200 / 1200 | 3 / 0 / 0 | 30.5 / 26.1 / 30.1 | 90.2 / 88.9 / 91.4 | 0.42 % |",
       "| `GET /metrics` | 2 / 2 / – | 0 / 2 / – | 3.2 / – / – | 4.1 / – / – | n/a |",
       "",
       "Each cell: production / candidate / secondary; – where a target had no responses. Diff rate: differing pairs (noise excluded) over compared pairs of the endpoint.",
@@ -69,7 +69,7 @@ describe("endpoints in report.md", () => {
       latency: { ...latency, quantiles, regression: true },
     };
     const lines = section(renderMarkdown({ ...result, endpoints: [only] }), "### Endpoints");
-    assert.ok(lines.includes("| `POST /v1/models/{m}:predict` | 789 / 787 | 4 / 11 | 50.4 / 54.5 | 108.7 / 178.1 | 5.38% |"));
+    assert.ok(lines.includes("| `POST /v1/models/{m}:predict` | 789 / 787 | 4 / 11 | 50.4 / 54.5 | 108.7 / 178.1 | 5.38 % |"));
     assert.ok(lines.some((l) => l.startsWith("Each cell: production / candidate; ")));
     assert.ok(lines.includes("| endpoint | p50 change | n |"));
     assert.ok(lines.includes("| `POST /v1/models/{m}:predict` | +4.1 ms (n/a) [2.9, 5.3] ⚠ regression | 788 / 787 |"));

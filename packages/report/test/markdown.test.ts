@@ -58,11 +58,11 @@ describe("renderMarkdown", () => {
     for (const [name, t] of Object.entries(result.targets)) {
       const row = all.find((l) => l.startsWith(`| ${name} | ${t.requests} |`));
       assert.ok(row, `no row for ${name}`);
-      const errorRate = `${((t.errors / t.requests) * 100).toFixed(2)}%`;
+      const errorRate = `${((t.errors / t.requests) * 100).toFixed(2)} %`;
       for (const f of [String(t.responses), errorRate, String(t.throughputRps)]) assert.ok(row.includes(` ${f} |`), `${name}: ${f} not in ${row}`);
       for (const [status, n] of Object.entries(t.statusCodes)) assert.ok(row.includes(`${status}: ${n}`), `${name}: status ${status}`);
     }
-    assert.ok(all.includes("| production | 1991 | 1987 | 7 (transport 4: timeout: 3, ECONNREFUSED: 1) | 0.35% | 847.335 | 200: 1984, 503: 3 |"));
+    assert.ok(all.includes("| production | 1991 | 1987 | 7 (transport 4: timeout: 3, ECONNREFUSED: 1) | 0.35 % | 847.335 | 200: 1984, 503: 3 |"));
     assert.ok(all.includes("| target | requests | responses | errors | error rate | throughput rps | status codes |"));
   });
 
@@ -81,21 +81,21 @@ describe("renderMarkdown", () => {
   });
 
   it("summarises the diffs with the not-comparable reasons and the rate", () => {
-    assert.ok(all.includes("| 1973 | 1909 | 47 | 17 | 13 | 2.38% |"));
+    assert.ok(all.includes("| 1973 | 1909 | 47 | 17 | 13 | 2.38 % |"));
     assert.ok(all.includes("Not comparable: candidate ECONNREFUSED: 10, production timeout: 3."));
     assert.ok(all.includes("Noise method: binomial test against the secondary (alpha 0.01)."));
   });
 
   it("shows real diff groups first, largest first, each with one exemplar, then the cancelled noise groups collapsed", () => {
-    const first = all.findIndex((l) => l.startsWith("**1. `POST /v1/models/{m}:predict` · `$.predictions[*].label` · changed**: 42 pairs (2.11%"));
-    const second = all.findIndex((l) => l.startsWith("**2. `GET /health` · `$` · status**: 5 pairs (1.25%"));
+    const first = all.findIndex((l) => l.startsWith("**1. `POST /v1/models/{m}:predict` · `$.predictions[*].label` · changed**: 42 pairs (2.11 %"));
+    const second = all.findIndex((l) => l.startsWith("**2. `GET /health` · `$` · status**: 5 pairs (1.25 %"));
     const noiseLine = all.indexOf("1 noise group cancelled (production differs from the secondary there as often as from the candidate; not counted).");
     const details = all.indexOf("<details><summary>Noise groups (1)</summary>");
     assert.ok(first > 0 && second > first && noiseLine > second && details > noiseLine, `order ${first} ${second} ${noiseLine} ${details}`);
-    assert.match(all[first] ?? "", /secondary 1 \(0\.05%\), p-value 0\.0001$/);
+    assert.match(all[first] ?? "", /secondary 1 \(0\.05 %\), p-value 0\.0001$/);
     assert.ok(all.includes("Example: `POST /v1/models/iris:predict`"));
     assert.ok(all.includes("| `$` | status | `200` | `503` |"));
-    assert.ok(all.includes("| `POST /v1/models/{m}:predict · $.model_version · changed` | 17 | 0.85% | 16 | 0.80% | 0.61 |"));
+    assert.ok(all.includes("| `POST /v1/models/{m}:predict · $.model_version · changed` | 17 | 0.85 % | 16 | 0.80 % | 0.61 |"));
     assert.equal(md.match(/^Example: /gm)?.length, 2, "one exemplar per real group, none for noise");
     assert.ok(md.indexOf("</details>") > details);
   });
@@ -141,7 +141,7 @@ describe("renderMarkdown", () => {
     for (const [path, n] of numbers(result)) {
       if (path === "$.schemaVersion" || GENERATOR_DETAIL.test(path) || OWN_UNITS.test(path)) continue;
       // Shares (rate, secondaryRate) are shown as percentages; everything else as written.
-      const shown = /rate$/i.test(path) ? `${(n * 100).toFixed(2)}%` : String(n);
+      const shown = /rate$/i.test(path) ? `${(n * 100).toFixed(2)} %` : String(n);
       assert.ok(md.includes(shown), `${path} = ${n} (shown as ${shown}) not in the markdown`);
     }
   });
@@ -270,14 +270,14 @@ describe("renderMarkdown for a step run", () => {
   it("has a Capacity section after the latency table: SLO, why it stopped, one row per step", () => {
     const start = all.indexOf("### Capacity");
     assert.ok(start > all.indexOf("### Latency") && start < all.indexOf("### Diffs"));
-    assert.equal(all[start + 2], "SLO: p99 ≤ 50 ms and error rate ≤ 1.00%. Stopped: every target broke its SLO, so the remaining steps were skipped.");
+    assert.equal(all[start + 2], "SLO: p99 ≤ 50 ms and error rate ≤ 1.00 %. Stopped: every target broke its SLO, so the remaining steps were skipped.");
     assert.deepEqual(all.slice(start + 4, start + 10), [
       "| offered rps | production rps | production p99 ms | production error rate | production SLO | candidate rps | candidate p99 ms | candidate error rate | candidate SLO |",
       "|---:|---:|---:|---:|---|---:|---:|---:|---|",
-      "| 100 | 99.9 | 12.5 | 0.00% | ✓ | 99.8 | 14.1 | 0.00% | ✓ |",
-      "| 200 | 199.7 | 31.2 | 0.20% | ✓ | 199.5 | 44.9 | 0.40% | ✓ |",
-      "| 400 | 398.2 | 48.7 | 0.50% | ✓ | 341.6 | 212.3 | 3.10% | ✗ |",
-      "| 800 (partial, 4200 ms) | 512.4 | 390.6 | 12.00% | ✗ | 300.2 | – | 100.00% | ✗ |",
+      "| 100 | 99.9 | 12.5 | 0.00 % | ✓ | 99.8 | 14.1 | 0.00 % | ✓ |",
+      "| 200 | 199.7 | 31.2 | 0.20 % | ✓ | 199.5 | 44.9 | 0.40 % | ✓ |",
+      "| 400 | 398.2 | 48.7 | 0.50 % | ✓ | 341.6 | 212.3 | 3.10 % | ✗ |",
+      "| 800 (partial, 4200 ms) | 512.4 | 390.6 | 12.00 % | ✗ | 300.2 | – | 100.00 % | ✗ |",
     ]);
     assert.ok(all.includes("(partial) The run stopped during this step: it is shown, but does not count for the knee or the fit."));
   });

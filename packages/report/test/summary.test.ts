@@ -16,9 +16,9 @@ describe("renderSummary", () => {
     assert.ok(lines.length >= 10 && lines.length <= 25, `${lines.length} lines`);
     assert.equal(lines[0], "✘ FAIL  diff rate 2.38% > 1%; candidate p99 178.559 ms > 150 ms");
     assert.equal(lines[1], "run run-7f3a · nats · degraded · 2000 planned · constant 1000/s for 2s · 2.345 s");
-    assert.ok(lines.includes("candidate   1989 req  11 err (0.55%)  p50 100.031  p90 164.095  p99 178.559  p99.9 179.967  max 180.095 ms"));
-    assert.ok(lines.includes("diffs  1973 compared · 1909 identical · 47 different (2.38%) · 17 noise · 13 not comparable"));
-    assert.ok(lines.includes("       42    2.11%  POST /v1/models/{m}:predict · $.predictions[*].label · changed"));
+    assert.ok(lines.includes("candidate   1989 req  11 err (0.55 %)  p50 100.031  p90 164.095  p99 178.559  p99.9 179.967  max 180.095 ms"));
+    assert.ok(lines.includes("diffs  1973 compared · 1909 identical · 47 different (2.38 %) · 17 noise · 13 not comparable"));
+    assert.ok(lines.includes("       42   2.11 %  POST /v1/models/{m}:predict · $.predictions[*].label · changed"));
     assert.ok(lines.includes("1 noise group cancelled"));
     assert.ok(lines.includes("skipped 9: held back | unsafe method: 6, body too large: 3"));
     assert.ok(lines.includes("  ✗ diff.rate < 1%  observed 2.38 %, limit 1 %"));
@@ -90,7 +90,7 @@ describe("renderSummary warnings, step and closed runs", () => {
 
   it("gives a step run's knee per target and the ratio", () => {
     const lines = renderSummary(capacityResult()).split("\n");
-    const at = lines.indexOf("capacity  SLO p99 ≤ 50 ms and error rate ≤ 1.00% · every target broke its SLO, so the remaining steps were skipped");
+    const at = lines.indexOf("capacity  SLO p99 ≤ 50 ms and error rate ≤ 1.00 % · every target broke its SLO, so the remaining steps were skipped");
     assert.ok(at > 0);
     assert.deepEqual(lines.slice(at + 1, at + 4), ["  production  knee 400/s", "  candidate   knee 200/s", "  knee ratio candidate/production 0.5 (the candidate holds less load)"]);
     assert.ok(!renderSummary(fixtureResult()).includes("knee"), "no capacity lines for other runs");
@@ -99,8 +99,8 @@ describe("renderSummary warnings, step and closed runs", () => {
   it("gives a closed run's throughput per target and no diff counts", () => {
     const text = renderSummary(closedResult());
     const lines = text.split("\n");
-    assert.ok(lines.includes("production  1991 req  847.335 rps  7 err (0.35%)  p50 60.031  p90 100.031  p99 109.055  p99.9 109.951  max 110.015 ms"));
-    assert.ok(lines.includes("candidate   1989 req  848.188 rps  11 err (0.55%)  p50 100.031  p90 164.095  p99 178.559  p99.9 179.967  max 180.095 ms"));
+    assert.ok(lines.includes("production  1991 req  847.335 rps  7 err (0.35 %)  p50 60.031  p90 100.031  p99 109.055  p99.9 109.951  max 110.015 ms"));
+    assert.ok(lines.includes("candidate   1989 req  848.188 rps  11 err (0.55 %)  p50 100.031  p90 164.095  p99 178.559  p99.9 179.967  max 180.095 ms"));
     assert.ok(lines.includes("diffs  none: responses are not paired in the closed model"));
     assert.ok(!text.includes("compared"));
     assert.ok(!renderSummary(fixtureResult()).includes(" rps "), "open runs keep their lines");
@@ -109,7 +109,7 @@ describe("renderSummary warnings, step and closed runs", () => {
 
 describe("formatProgress", () => {
   it("is one line with elapsed time, progress, rate, errors and diffs", () => {
-    assert.equal(formatProgress({ elapsedMs: 12_345, done: 1500, planned: 2000, rps: 812.4, errors: 3, diffs: 12 }), "12.3s  1500/2000 (75%)  812 req/s  3 errors  12 diffs");
+    assert.equal(formatProgress({ elapsedMs: 12_345, done: 1500, planned: 2000, rps: 812.4, errors: 3, diffs: 12 }), "12.3s  1500/2000 (75 %)  812 req/s  3 errors  12 diffs");
   });
 
   it("leaves out the share when nothing is planned", () => {
