@@ -18,7 +18,10 @@ const echo = (() => {
 const roundTrip = (method: GrpcMethod, message: unknown) => method.decodeResponse(method.encodeRequest(message));
 
 /** An Everything with nothing set, as decoded: unset messages null, lists and maps empty, the string "". */
-const EMPTY = { at: null, took: null, mask: null, attrs: null, anything: null, list: null, score: null, big: null, blob: null, flag: null, history: [], timeouts: {}, uid: "", child: null, nothing: null };
+const EMPTY = {
+  at: null, took: null, mask: null, attrs: null, anything: null, list: null, score: null, big: null, blob: null, flag: null,
+  history: [], timeouts: {}, uid: "", child: null, nothing: null, values: [], field1: "", swapB: "", swapA: "",
+};
 
 describe("proto3 JSON of well-known types and json_name", () => {
   it("reads and writes every special form", () => {
@@ -41,7 +44,7 @@ describe("proto3 JSON of well-known types and json_name", () => {
       nothing: {},
     };
     const decoded = roundTrip(echo, { ...canonical, timeouts: { read: "3s", write: "-0.5s" }, child: { at: "2024-05-01T12:00:00+02:00", user_id: "u-2" } });
-    assert.deepEqual(decoded, { ...canonical, child: { ...EMPTY, at: "2024-05-01T10:00:00Z", uid: "u-2" } });
+    assert.deepEqual(decoded, { ...EMPTY, ...canonical, child: { ...EMPTY, at: "2024-05-01T10:00:00Z", uid: "u-2" } });
   });
 
   it("writes fractions in 0, 3, 6 or 9 digits, and a negative Duration's sign once", () => {
@@ -65,6 +68,17 @@ describe("proto3 JSON of well-known types and json_name", () => {
       score: 1,
     });
     for (const name of ["uid", "user_id", "userId"]) assert.deepEqual(roundTrip(echo, { [name]: "u" }), { ...EMPTY, uid: "u" });
+  });
+
+  it("keeps every field when json_names swap two fields' names, and names field_1 field1 as protoc does", () => {
+    assert.deepEqual(roundTrip(echo, { swap_a: "A", swap_b: "B", field_1: "one" }), { ...EMPTY, swapB: "A", swapA: "B", field1: "one" });
+    // Recorded under their JSON names, as grpcurl writes them, they go to the same fields.
+    assert.deepEqual(roundTrip(echo, { swapB: "A", swapA: "B", field1: "one" }), { ...EMPTY, swapB: "A", swapA: "B", field1: "one" });
+  });
+
+  it("takes null for a repeated Value as the empty list, and a null element as NULL_VALUE", () => {
+    assert.deepEqual(roundTrip(echo, { values: null }), EMPTY);
+    assert.deepEqual(roundTrip(echo, { values: [null, 1] }), { ...EMPTY, values: [null, 1] });
   });
 
   it("sends a google.protobuf.Value given as null as NULL_VALUE, not as unset", () => {
@@ -109,11 +123,11 @@ describe("proto3 JSON of well-known types and json_name", () => {
     assert.equal(problem({ took: { seconds: "1", nano: 5 } }), '$.took.nano: google.protobuf.Duration has no field "nano"');
   });
 
-  it("returns a message of a type that reaches no well-known type and no json_name as it is, without a walk", () => {
+  it("returns a message of a type that reaches no well-known type and no renamed field as it is, without a walk", () => {
     const root = protobuf.parse('syntax = "proto3"; message Tensor { repeated float values = 1; Tensor next = 2; }').root;
     const tensor = root.lookupType("Tensor");
-    const json = { values: [1, 2], next: { values: [3], next: null } };
-    assert.equal(toProto3Json(tensor, json), json);
-    assert.deepEqual(json, { values: [1, 2], next: { values: [3], next: null } });
+    // Any read of the message would throw: the walk is skipped, not merely harmless.
+    const untouchable = new Proxy({}, { get: () => assert.fail("read"), ownKeys: () => assert.fail("listed"), has: () => assert.fail("probed") });
+    assert.equal(toProto3Json(tensor, untouchable), untouchable);
   });
 });

@@ -152,8 +152,8 @@ const NEEDS_REWRITE = new WeakMap<protobuf.Type, boolean>();
 
 /**
  * `json` (what toObject made of a message of `type`, unknown fields included) with every
- * well-known type in its special JSON form and every field under its `json_name`. Rewrites in
- * place where it can and returns the result (a Timestamp becomes a string). Types that reach no
+ * well-known type in its special JSON form and every field under its JSON name. Returns a new
+ * object for each message rewritten (a Timestamp becomes a string). Types that reach no
  * well-known type and declare no `json_name`, such as KServe's, are returned untouched without a
  * walk: a tensor of thousands of elements costs nothing here.
  */
@@ -175,25 +175,33 @@ function reachesRewrite(type: protobuf.Type, seen: Set<protobuf.Type>): boolean 
   return false;
 }
 
+/**
+ * A new object, members in the same order: fields under their JSON names, unknown `#N` members as
+ * they are. Never renamed in place: a `json_name` may be another field's name (`a` shown as `b`
+ * and `b` as `a`), and renaming one in place would overwrite the other before it was read.
+ */
 function rewrite(type: protobuf.Type, json: unknown): unknown {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return json;
   const message = json as Record<string, unknown>;
   const special = specialToJson(type.fullName, message);
   if (special !== NOT_SPECIAL) return special;
-  for (const field of type.fieldsArray) {
-    if (!Object.hasOwn(message, field.name)) continue;
-    let value = message[field.name];
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(message)) {
+    const field = Object.hasOwn(type.fields, key) ? type.fields[key] : undefined;
+    if (field === undefined) {
+      out[key] = raw;
+      continue;
+    }
+    let value = raw;
     const inner = field.resolvedType;
     if (inner instanceof protobuf.Type && value !== null && value !== undefined) {
       if (field.map) value = mapValues(value, (item) => rewrite(inner, item));
       else if (field.repeated && Array.isArray(value)) value = value.map((item: unknown) => rewrite(inner, item));
       else value = rewrite(inner, value);
     }
-    const jsonName = jsonNameOf(field);
-    if (jsonName !== undefined) delete message[field.name];
-    message[jsonName ?? field.name] = value;
+    out[jsonNameOf(field) ?? field.name] = value;
   }
-  return message;
+  return out;
 }
 
 const NOT_SPECIAL = Symbol("not a well-known type");
@@ -274,8 +282,18 @@ function mapValues(value: unknown, convert: (item: unknown) => unknown): unknown
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, convert(item)]));
 }
 
-/** A field's declared `json_name`, when it differs from the lowerCamelCase name protobufjs gives it. */
+/**
+ * A field's proto3 JSON name when it differs from the name protobufjs gives it: its declared
+ * `json_name`, else protoc's default. The two defaults differ for a name with an underscore
+ * before a digit: protoc writes `field_1` as `field1`, protobufjs keeps `field_1`.
+ */
 export function jsonNameOf(field: protobuf.Field): string | undefined {
   const declared: unknown = field.options?.["json_name"];
-  return typeof declared === "string" && declared !== field.name ? declared : undefined;
+  const name = typeof declared === "string" ? declared : protocJsonName(field.name);
+  return name !== field.name ? name : undefined;
+}
+
+/** protoc's default JSON name: each underscore dropped and the character after it upper-cased. */
+export function protocJsonName(name: string): string {
+  return name.replace(/_+(.?)/g, (_, next: string) => next.toUpperCase());
 }

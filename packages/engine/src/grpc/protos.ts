@@ -347,12 +347,20 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 
-/** Fields by their proto name, their lowerCamelCase name (protobufjs keeps that) or their declared `json_name`. */
+const JSON_NAMES = new WeakMap<protobuf.Type, ReadonlyMap<string, protobuf.Field>>();
+
+/**
+ * Fields by their JSON name first (a `json_name` may be another field's lowerCamelCase name, and
+ * proto3 JSON means the JSON name), then by the name protobufjs keeps, then by the proto name.
+ */
 function fieldOf(type: protobuf.Type, key: string): protobuf.Field | undefined {
+  let byJsonName = JSON_NAMES.get(type);
+  if (byJsonName === undefined) JSON_NAMES.set(type, (byJsonName = new Map(type.fieldsArray.map((f) => [jsonNameOf(f) ?? f.name, f]))));
+  const named = byJsonName.get(key);
+  if (named !== undefined) return named;
   if (Object.hasOwn(type.fields, key)) return type.fields[key];
   const camel = protobuf.util.camelCase(key);
-  if (Object.hasOwn(type.fields, camel)) return type.fields[camel];
-  return type.fieldsArray.find((field) => jsonNameOf(field) === key);
+  return Object.hasOwn(type.fields, camel) ? type.fields[camel] : undefined;
 }
 
 /**
@@ -391,8 +399,9 @@ function messageFromJson(type: protobuf.Type, value: unknown, path: string): Rec
   return object;
 }
 
+/** A singular google.protobuf.Value field, whose null is a value (a list's or map's null is their default). */
 function isValueMessage(field: protobuf.Field): boolean {
-  return field.resolvedType?.fullName === ".google.protobuf.Value";
+  return !field.repeated && !field.map && field.resolvedType?.fullName === ".google.protobuf.Value";
 }
 
 function listFromJson(field: protobuf.Field, value: unknown, path: string): unknown[] {

@@ -10,6 +10,7 @@
 
 import { createRequire } from "node:module";
 import protobuf from "protobufjs";
+import { protocJsonName } from "./proto3-json.js";
 
 /** `google.protobuf.FileDescriptorProto` as protobufjs' `toObject` gives it (enums by name, repeated fields always arrays). */
 export interface FileDescriptor {
@@ -44,7 +45,7 @@ interface FieldDescriptor {
   readonly defaultValue?: string;
   readonly oneofIndex?: number;
   readonly proto3Optional?: boolean;
-  /** protoc fills it in for every field; only one that differs from the lowerCamelCase name was declared. */
+  /** protoc fills it in for every field; only one that differs from protoc's default was declared. */
   readonly jsonName?: string;
   readonly options?: { readonly packed?: boolean };
 }
@@ -201,7 +202,7 @@ function fieldJson(field: FieldDescriptor): FieldJson {
   const options: Options = {};
   if (field.options?.packed !== undefined) options["packed"] = field.options.packed;
   if (field.proto3Optional) options["proto3_optional"] = true;
-  if (field.jsonName !== undefined && field.jsonName !== camelCase(nameOf(field))) options["json_name"] = field.jsonName;
+  if (field.jsonName !== undefined && field.jsonName !== protocJsonName(nameOf(field))) options["json_name"] = field.jsonName;
   if (field.defaultValue !== undefined) {
     const value = defaultOf(field, field.defaultValue);
     if (value !== undefined) options["default"] = value;
