@@ -75,7 +75,8 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
     const report = await reportCounting(out, COUNT);
     assert.deepEqual([report.shadow?.received, report.shadow?.compared, report.diff.compared], [COUNT, COUNT, COUNT]);
     assert.deepEqual([production.received.total, candidate.received.total], [COUNT, COUNT]);
-    assert.doesNotMatch(`${nats?.log() ?? ""}${tap.stderr()}${agent.stderr()}${shadow.stderr()}`, /Permissions Violation/);
+    // nats-server logs "Publish Violation" / "Subscription Violation", clients "Permissions Violation".
+    assert.doesNotMatch(`${nats?.log() ?? ""}${tap.stderr()}${agent.stderr()}${shadow.stderr()}`, /Violation/);
   });
 
   it("serves every series the Grafana dashboard and the alerting rules in infra/ query, with the labels they use", async () => {
@@ -104,10 +105,12 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
     }
   });
 
-  it("refuses a tap signed in as an agent: agents may not create or fill the traffic stream", async () => {
-    const run = await runCli(["tap", "--listen", "127.0.0.1:0", "--upstream", production.url, "--nats", url, "--nats-nkey", seed("agent"), "--stream", "other"], { timeoutMs: 20_000 });
+  it("refuses a tap signed in as an agent, though the stream it would fill exists: agents may only read it", async () => {
+    // The first test created the default stream; an agent may look it up, so only the publish check catches this.
+    const run = await runCli(["tap", "--listen", "127.0.0.1:0", "--upstream", production.url, "--nats", url, "--nats-nkey", seed("agent")], { timeoutMs: 30_000 });
     assert.equal(run.code, 3, run.stderr);
-    assert.match(run.stderr, /Permissions Violation for Publish to "\$JS\.API\.STREAM\.(INFO|CREATE|UPDATE)\.PARALLAX_TRAFFIC_other"/);
+    assert.match(run.stderr, /may not publish to the traffic stream "traffic": .*(Permissions Violation|permission|TIMEOUT|timed out)/i);
+    assert.match(`${run.stderr}${nats?.log() ?? ""}`, /Violation.*parallax\.v1\.traffic\.traffic/);
   });
 
   it("an agent or `parallax agents` signed in with a tap's credentials exits 3, naming what NATS refused", async () => {
@@ -116,6 +119,6 @@ describe("infra/nats-server.conf roles for tap, shadow and agents", { skip }, ()
     assert.match(agents.stderr, /parallax: NATS refused parallax agents: Permissions Violation for (Subscription to|Publish to) "parallax\.v1\.agents\.[\w.*]+"\. Listing agents takes the coordinator role's rights/);
     const agent = await runCli(["agent", "--nats", url, "--nats-nkey", seed("tap"), "--name", "wrong"], { timeoutMs: 20_000 });
     assert.equal(agent.code, 3, agent.stderr);
-    assert.match(agent.stderr, /parallax: NATS refused agent wrong: Permissions Violation for (Subscription to|Publish to) "parallax\.v1\.[\w.*]+"\. Its credentials lack the agent role's rights/);
+    assert.match(agent.stderr, /parallax: NATS refused agent wrong: Permissions Violation for (Subscription to|Publish to) "(parallax\.v1\.[\w.*]+|\$JS\.API\.INFO)"\. Its credentials lack the agent role's rights/);
   });
 });

@@ -258,6 +258,7 @@ function faultyBus(inner: MemoryBus) {
     blobs: inner.blobs,
     traffic: {
       ensure: (name, options) => inner.traffic.ensure(name, options),
+      checkPublish: (name) => inner.traffic.checkPublish(name),
       publish: (name, data, options) => inner.traffic.publish(name, data, options),
       backlog: (name, durable) => inner.traffic.backlog(name, durable),
       consume: (name, durable, options, handler) => {

@@ -22,9 +22,15 @@ it("never runs before the due instant, whatever the timers do", async () => {
   assert.ok(performance.now() - start >= 5);
 });
 
-it("runs a due instant already past at once, and never after a cancel", async () => {
+it("runs a due instant already past soon, never before returning, and never after a cancel", async () => {
   let ran = 0;
-  atOrAfter(performance.now() - 1, () => ran++);
+  const cancelPast = atOrAfter(performance.now() - 1, () => {
+    // The callback may read what atOrAfter returned: it never runs before that.
+    assert.equal(typeof cancelPast, "function");
+    ran++;
+  });
+  assert.equal(ran, 0, "not synchronously");
+  await new Promise((resolve) => setImmediate(resolve));
   assert.equal(ran, 1);
   const cancelTimer = afterAtLeast(20, () => ran++);
   const cancelSpin = afterAtLeast(0.5, () => ran++);

@@ -67,6 +67,12 @@ export interface TrafficStreams {
    * (a process not told one must not undo what another was told).
    */
   ensure(name: string, options: { readonly retainMs: number; readonly keepExisting?: boolean }): Promise<void>;
+  /**
+   * Resolves when this client may publish to the stream, rejects with why not (a permission
+   * refused, no stream). Stores nothing: a tap checks before it takes traffic, because an existing
+   * stream is all the ensuring it needs.
+   */
+  checkPublish(name: string): Promise<void>;
   /** Store one message; resolves once the stream has it. A second publish with the same `id` within a few minutes is stored once. */
   publish(name: string, data: Uint8Array, options: { readonly id: string }): Promise<void>;
   /**

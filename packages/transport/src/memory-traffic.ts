@@ -74,6 +74,12 @@ export class MemoryTraffic implements TrafficStreams {
     this.#schedule(queue);
   }
 
+  async checkPublish(name: string): Promise<void> {
+    checkTrafficName("traffic stream", name);
+    this.#checkOpen();
+    if (this.#queues.get(name)?.retainMs === undefined) throw new TrafficStreamNotFoundError(name);
+  }
+
   async publish(name: string, data: Uint8Array, options: { readonly id: string }): Promise<void> {
     checkTrafficName("traffic stream", name);
     this.#checkOpen();

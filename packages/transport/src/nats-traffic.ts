@@ -43,6 +43,8 @@ export const TRAFFIC_STREAM_PREFIX = "PARALLAX_TRAFFIC_";
  */
 export const TRAFFIC_MAX_ACK_PENDING = 10_000;
 
+/** JetStream's "wrong last sequence": the expected last sequence did not match. */
+const WRONG_LAST_SEQUENCE = 10071;
 /** JetStream's "multiple non-filtered consumers not allowed on workqueue stream". */
 const WORK_QUEUE_CONSUMER_TAKEN = 10099;
 /** Retry pause when the durable can never be created as configured (needs an operator). */
@@ -98,6 +100,20 @@ export class NatsTraffic implements TrafficStreams {
       const { name: _name, ...update } = config;
       await jsm.streams.update(config.name, update);
     });
+  }
+
+  async checkPublish(name: string): Promise<void> {
+    const stream = trafficStreamName(name);
+    try {
+      // A last sequence no stream reaches: JetStream refuses to store it, after the server has
+      // checked that this client may publish there at all.
+      await this.#js.publish(SUBJECTS.traffic(name), new Uint8Array(), { timeout: PUBLISH_ACK_TIMEOUT_MS, expect: { streamName: stream, lastSequence: Number.MAX_SAFE_INTEGER } });
+    } catch (error) {
+      if (jetStreamErrorCode(error) === WRONG_LAST_SEQUENCE) return;
+      if (isTransient(error) && (await this.#missing(stream))) throw new TrafficStreamNotFoundError(name);
+      throw error;
+    }
+    throw new Error(`traffic stream ${name} stored a publish it should have refused`);
   }
 
   async publish(name: string, data: Uint8Array, options: { readonly id: string }): Promise<void> {

@@ -301,6 +301,14 @@ export function trafficContract(name: string, options: TrafficContractOptions): 
       assert.deepEqual(got.texts(), ["held", "kept"]);
     });
 
+    it("checks that it may publish without storing anything", async () => {
+      const { bus, stream } = await setUp(HOUR_MS);
+      await bus.traffic.checkPublish(stream);
+      await bus.traffic.checkPublish(stream);
+      await publishAll(bus, stream, ["only"]);
+      await backlogBecomes(bus, stream, { pending: 1, inFlight: 0, lastSeq: 1 });
+    });
+
     it("refuses invalid names, and publishing to or measuring a stream nobody ensured", async () => {
       const bus = await newBus();
       const missing = uniqueRun();
@@ -310,6 +318,7 @@ export function trafficContract(name: string, options: TrafficContractOptions): 
         return true;
       });
       await assert.rejects(bus.traffic.backlog(missing, DURABLE), TrafficStreamNotFoundError);
+      await assert.rejects(bus.traffic.checkPublish(missing), TrafficStreamNotFoundError);
       await assert.rejects(bus.traffic.ensure("a.b", { retainMs: HOUR_MS }), /traffic stream name "a.b" is invalid/);
       await assert.rejects(bus.traffic.publish("a*", bytes("x"), { id: "1" }), RangeError);
       assert.throws(() => bus.traffic.consume(missing, "no.dots", { ackWaitMs: 1_000, maxInFlight: 1 }, () => undefined), /durable consumer name "no.dots" is invalid/);

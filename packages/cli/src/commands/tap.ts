@@ -67,6 +67,10 @@ export async function tapCommand(
     await bus.traffic.ensure(settings.stream, { retainMs: settings.retainMs, keepExisting: settings.keepRetention }).catch((error: unknown) => {
       throw new InfrastructureError(`could not create or update the traffic stream "${settings.stream}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
+    // An existing stream needs no rights to "ensure" but the right to read it: check the one a tap needs.
+    await bus.traffic.checkPublish(settings.stream).catch((error: unknown) => {
+      throw new InfrastructureError(`may not publish to the traffic stream "${settings.stream}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    });
     publisher = createPublisher({ publish: (data, id) => bus.traffic.publish(settings.stream, data, { id }), logger, maxMessageBytes: settings.maxMessageBytes });
     if (settings.out !== undefined) recorder = await openRecorder(settings.out, logger);
     const sinks: ExchangeSink[] = recorder === undefined ? [publisher] : [publisher, recorder];
