@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ShadowThresholdEvent, ThresholdResult } from "@parallax/protocol";
 import { CountedIds, ThresholdStates, Windows, countedRetentionMs } from "../src/index.js";
-import { dropOldestButLatest } from "../src/shadow/coordinator.js";
+import { dropOldestButLatest } from "../src/shadow/thresholds.js";
 import { complete, enlistment, markMerged, merged, transition } from "../src/shadow/enlistment.js";
 
 describe("CountedIds", () => {

@@ -20,7 +20,7 @@ const roundTrip = (method: GrpcMethod, message: unknown) => method.decodeRespons
 /** An Everything with nothing set, as decoded: unset messages null, lists and maps empty, the string "". */
 const EMPTY = {
   at: null, took: null, mask: null, attrs: null, anything: null, list: null, score: null, big: null, blob: null, flag: null,
-  history: [], timeouts: {}, uid: "", child: null, nothing: null, values: [], field1: "", swapB: "", swapA: "",
+  history: [], timeouts: {}, uid: "", child: null, nothing: null, values: [], field1: "", swapB: "", swapA: "", packed: null,
 };
 
 describe("proto3 JSON of well-known types and json_name", () => {
@@ -121,6 +121,11 @@ describe("proto3 JSON of well-known types and json_name", () => {
     assert.equal(problem({ took: { seconds: "1", nanos: 2000000000 } }), "$.took.nanos: 2000000000 is outside ±999999999, the range of a Duration's nanos");
     assert.equal(problem({ took: { seconds: "1", nanos: -5 } }), "$.took: a Duration's seconds and nanos must have the same sign");
     assert.equal(problem({ took: { seconds: "1", nano: 5 } }), '$.took.nano: google.protobuf.Duration has no field "nano"');
+    // An Any is read with its packed message in message form; the JSON form of a packed Timestamp would be sent empty.
+    const timestampUrl = "type.googleapis.com/google.protobuf.Timestamp";
+    assert.match(problem({ packed: { "@type": timestampUrl, value: "2024-05-01T12:00:00Z" } }), /^\$\.packed\.value: an Any holding google\.protobuf\.Timestamp is read in its message form here/);
+    assert.equal(problem({ packed: { "@type": timestampUrl, seconds: "1", nanos: 0 } }), "accepted");
+    assert.equal(problem({ packed: { "@type": "type.googleapis.com/google.protobuf.StringValue", value: "s" } }), "accepted");
   });
 
   it("returns a message of a type that reaches no well-known type and no renamed field as it is, without a walk", () => {

@@ -77,3 +77,4 @@ export { decodeBundle, encodeBundle, sha256, type Bundle } from "./bundle.js";
 export { silentLogger, type Logger } from "./logger.js";
 export { systemClock, type Clock } from "./clock.js";
 export { addCounts, emptyTargetCounts } from "./counts.js";
+export { thresholdKey, thresholdMeasured } from "./thresholds.js";

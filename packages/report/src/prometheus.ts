@@ -1,7 +1,7 @@
 // A RunResult as Prometheus text exposition format 0.0.4 (what `parallax shadow --metrics` serves): every counter is
 // read from the result, so rendered from the same cumulative result as report.json, the two agree exactly.
 import { createLatencyHistogram, decodeHistogram, latencySummaryMs, valueAtPercentileMs, type LatencyHistogram } from "@parallax/metrics";
-import type { RunResult, ShadowThresholdEvent, TargetName } from "@parallax/protocol";
+import { thresholdKey, type RunResult, type ShadowThresholdEvent, type TargetName } from "@parallax/protocol";
 import { targetsOf } from "./format.js";
 
 /** Upper bounds of the latency buckets, seconds: Prometheus' defaults, stretched to a minute. */
@@ -182,7 +182,7 @@ function verdictFamilies(result: RunResult): Family[] {
   if (result.shadow !== undefined) {
     // The latest state change of each threshold is its state in the last window that could evaluate it.
     const latest = new Map<string, ShadowThresholdEvent>();
-    for (const e of result.shadow.events) latest.set(`${e.endpoint ?? ""}\u001f${e.expression}`, e);
+    for (const e of result.shadow.events) latest.set(thresholdKey(e), e);
     families.push({
       name: "parallax_window_threshold_pass",
       type: "gauge",

@@ -251,11 +251,11 @@ export class NatsBus implements Bus {
   #connected = true;
 
   /**
-   * Makes one request every Parallax role may make (`$JS.API.INFO`), so that a server refusing
-   * this client its reply inboxes says so now, through `onRefused`, and not at the first snapshot
-   * of a run. Resolves whatever the answer: no JetStream, or no answer at all, is for later.
+   * Makes one request an agent may make (`$JS.API.INFO`), which subscribes this client's reply
+   * inbox: a server refusing it that inbox says so now, through `onRefused`, and not at the first
+   * snapshot of a run. Resolves whatever the answer: no JetStream, or no answer at all, is for later.
    */
-  async openReplyInbox(timeoutMs = 2000): Promise<void> {
+  async probeReplyInbox(timeoutMs = 2000): Promise<void> {
     try {
       await this.#nc.request("$JS.API.INFO", undefined, { timeout: timeoutMs });
     } catch {

@@ -32,7 +32,7 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
     refused ??= message;
     stopOnRefusal();
   });
-  await bus.openReplyInbox();
+  await bus.probeReplyInbox();
   const agent = new Agent({
     bus,
     logger,

@@ -4,7 +4,7 @@ import { mkdir, rename, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { runShadowCoordinator, type ShadowWindowResults } from "@parallax/coordinator";
-import { DEFAULT_TRAFFIC_RETAIN, InvalidInputError, isSubjectToken, type Issue, type Logger, type RunResult, type ShadowThresholdEvent } from "@parallax/protocol";
+import { DEFAULT_TRAFFIC_RETAIN, InvalidInputError, isSubjectToken, thresholdMeasured, type Issue, type Logger, type RunResult, type ShadowThresholdEvent } from "@parallax/protocol";
 import { renderJson, renderPrometheus, renderSummary, writeReport } from "@parallax/report";
 import { parseDuration, resolveScenario, type Scenario } from "@parallax/scenario";
 import { EXIT } from "../exit-codes.js";
@@ -140,7 +140,7 @@ function windowLine(window: RunResult): string {
 export function thresholdsText(window: Pick<RunResult, "verdict">): string {
   const all = window.verdict.thresholds;
   if (all.length === 0) return "";
-  const measured = all.filter((t) => t.observed !== null);
+  const measured = all.filter(thresholdMeasured);
   if (measured.length === 0) return " · thresholds not measured (nothing to measure in this window)";
   const failed = measured.filter((t) => !t.pass).length;
   const unmeasured = all.length - measured.length === 0 ? "" : `, ${all.length - measured.length} not measured`;

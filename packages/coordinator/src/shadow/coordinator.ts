@@ -25,7 +25,7 @@ import { CountedIds, countedRetentionMs } from "./counted.js";
 import { active, complete, enlistment, markMerged, merged, transition, type Enlistment } from "./enlistment.js";
 import { validateShadowOptions, withShadowDefaults, type ResolvedShadowOptions, type ShadowCoordinatorOptions, type ShadowProgress } from "./options.js";
 import { WHOLE, iso, shadowRunResult, type JobFacts, type ResultScope } from "./result.js";
-import { ThresholdStates } from "./thresholds.js";
+import { ThresholdStates, dropOldestButLatest } from "./thresholds.js";
 import { Windows, type ShadowWindowSlot } from "./windows.js";
 
 // Liveness and pacing, together.
@@ -531,24 +531,3 @@ function sumCombos(merger: SnapshotMerger): number {
 function withoutMs({ ms: _ms, ...event }: RunEvent & { readonly ms: number }): RunEvent {
   return event;
 }
-
-/**
- * Trims `events` (oldest first) to `max` in place, oldest first, but never a threshold's latest
- * event: it is that threshold's current state (`parallax_window_threshold_pass` reads it), and a
- * threshold failing steadily since the first window has no other. Returns how many were dropped.
- */
-export function dropOldestButLatest(events: ShadowThresholdEvent[], max: number): number {
-  const key = (e: ShadowThresholdEvent) => `${e.endpoint ?? ""}\u001f${e.expression}`;
-  const latest = new Map<string, ShadowThresholdEvent>();
-  for (const e of events) latest.set(key(e), e);
-  let excess = events.length - max;
-  const kept = events.filter((e) => {
-    if (excess <= 0 || latest.get(key(e)) === e) return true;
-    excess--;
-    return false;
-  });
-  const dropped = events.length - kept.length;
-  events.splice(0, events.length, ...kept);
-  return dropped;
-}
-

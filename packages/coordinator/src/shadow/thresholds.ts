@@ -1,4 +1,4 @@
-import type { ShadowThresholdEvent, ThresholdResult } from "@parallax/protocol";
+import { thresholdKey, thresholdMeasured, type ShadowThresholdEvent, type ThresholdResult } from "@parallax/protocol";
 
 /**
  * Each threshold's state as of the last window that could evaluate it. A window that could not
@@ -13,8 +13,8 @@ export class ThresholdStates {
   update(results: readonly ThresholdResult[], window: string, at: string): ShadowThresholdEvent[] {
     const events: ShadowThresholdEvent[] = [];
     for (const r of results) {
-      if (r.reason !== undefined || r.observed === null) continue;
-      const key = `${r.endpoint ?? ""}\u001f${r.expression}`;
+      if (!thresholdMeasured(r)) continue;
+      const key = thresholdKey(r);
       const state = r.pass ? "pass" : "fail";
       if (this.#last.get(key) === state) continue;
       this.#last.set(key, state);
@@ -23,3 +23,23 @@ export class ThresholdStates {
     return events;
   }
 }
+
+/**
+ * Trims `events` (oldest first) to `max` in place, dropping the oldest, but never a threshold's latest
+ * event: it is that threshold's current state (`parallax_window_threshold_pass` reads it), and a
+ * threshold failing steadily since the first window has no other. Returns how many were dropped.
+ */
+export function dropOldestButLatest(events: ShadowThresholdEvent[], max: number): number {
+  const latest = new Map<string, ShadowThresholdEvent>();
+  for (const e of events) latest.set(thresholdKey(e), e);
+  let excess = events.length - max;
+  const kept = events.filter((e) => {
+    if (excess <= 0 || latest.get(thresholdKey(e)) === e) return true;
+    excess--;
+    return false;
+  });
+  const dropped = events.length - kept.length;
+  events.splice(0, events.length, ...kept);
+  return dropped;
+}
+

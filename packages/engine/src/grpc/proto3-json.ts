@@ -45,16 +45,16 @@ export function wellKnownFromJson(type: protobuf.Type, value: unknown, path: str
   if (!SPECIAL.has(name)) return undefined;
   if (name === STRUCT) return structFromJson(value, path);
   if (name === VALUE) return valueMessage(value, path);
-  if (name === LIST_VALUE) return listFromJson(value, path);
+  if (name === LIST_VALUE) return listValueFromJson(value, path);
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     return name === TIMESTAMP || name === DURATION ? secondsAndNanosFromJson(type, value as Record<string, unknown>, path, scalar) : undefined;
   }
   if (WRAPPERS.has(name)) return { value: scalar(type.fields["value"] as protobuf.Field, value, path, name.slice(1)) };
-  if (typeof value !== "string") throw invalid(path, `expected ${EXPECTED[name]} for ${name.slice(1)} (got ${describe(value)})`);
+  if (typeof value !== "string") throw invalid(path, `expected ${SPECIAL_FORM[name]} for ${name.slice(1)} (got ${describe(value)})`);
   if (name === TIMESTAMP) return timestampFromText(value, path);
   if (name === DURATION) return durationFromText(value, path);
   const paths = value === "" ? [] : value.split(",");
-  if (paths.some((p) => p.split(".").some((part) => part === ""))) throw invalid(path, `"${value}" is not ${EXPECTED[FIELD_MASK]}: a path or a part of one is empty`);
+  if (paths.some((p) => p.split(".").some((part) => part === ""))) throw invalid(path, `"${value}" is not ${SPECIAL_FORM[FIELD_MASK]}: a path or a part of one is empty`);
   return { paths: paths.map(snakeCasePath) };
 }
 
@@ -79,7 +79,7 @@ function secondsAndNanosFromJson(type: protobuf.Type, value: Record<string, unkn
   return { seconds: seconds.toString(), nanos };
 }
 
-const EXPECTED: Readonly<Record<string, string>> = Object.freeze({
+const SPECIAL_FORM: Readonly<Record<string, string>> = Object.freeze({
   [TIMESTAMP]: 'an RFC 3339 time such as "2024-05-01T12:00:00.250Z"',
   [DURATION]: 'seconds with an "s", such as "1.5s"',
   [FIELD_MASK]: 'comma-separated paths such as "user.displayName,photo"',
@@ -87,7 +87,7 @@ const EXPECTED: Readonly<Record<string, string>> = Object.freeze({
 
 function timestampFromText(text: string, path: string): Record<string, unknown> {
   const m = RFC3339.exec(text);
-  const bad = () => invalid(path, `"${text}" is not ${EXPECTED[TIMESTAMP]}`);
+  const bad = () => invalid(path, `"${text}" is not ${SPECIAL_FORM[TIMESTAMP]}`);
   if (m === null) throw bad();
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const utc = new Date(0);
@@ -104,7 +104,7 @@ function timestampFromText(text: string, path: string): Record<string, unknown> 
 
 function durationFromText(text: string, path: string): Record<string, unknown> {
   const m = DURATION_TEXT.exec(text);
-  if (m === null) throw invalid(path, `"${text}" is not ${EXPECTED[DURATION]}`);
+  if (m === null) throw invalid(path, `"${text}" is not ${SPECIAL_FORM[DURATION]}`);
   const sign = m[1] === "-" ? -1n : 1n;
   const seconds = BigInt(m[2] as string);
   if (seconds > MAX_DURATION_SECONDS) throw invalid(path, `"${text}" is beyond ±${MAX_DURATION_SECONDS} s, the range of a Duration`);
@@ -131,7 +131,7 @@ function structFromJson(value: unknown, path: string): Record<string, unknown> {
   return { fields };
 }
 
-function listFromJson(value: unknown, path: string): Record<string, unknown> {
+function listValueFromJson(value: unknown, path: string): Record<string, unknown> {
   if (!Array.isArray(value)) throw invalid(path, `expected a JSON array for google.protobuf.ListValue (got ${describe(value)})`);
   return { values: value.map((item, i) => valueMessage(item, `${path}[${i}]`)) };
 }
@@ -142,7 +142,7 @@ function valueMessage(value: unknown, path: string): Record<string, unknown> {
   if (typeof value === "number") return { numberValue: value };
   if (typeof value === "string") return { stringValue: value };
   if (typeof value === "boolean") return { boolValue: value };
-  if (Array.isArray(value)) return { listValue: listFromJson(value, path) };
+  if (Array.isArray(value)) return { listValue: listValueFromJson(value, path) };
   return { structValue: structFromJson(value, path) };
 }
 

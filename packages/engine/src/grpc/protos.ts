@@ -337,7 +337,6 @@ function littleEndianText(buf: Uint8Array, start: number, size: number): string 
 
 // ---- proto3 JSON → the object protobufjs' fromObject takes, checked on the way -------------------
 
-
 function typeName(type: protobuf.ReflectionObject): string {
   return type.fullName.slice(1);
 }
@@ -345,7 +344,6 @@ function typeName(type: protobuf.ReflectionObject): string {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
-
 
 const JSON_NAMES = new WeakMap<protobuf.Type, ReadonlyMap<string, protobuf.Field>>();
 
@@ -377,7 +375,7 @@ function messageFromJson(type: protobuf.Type, value: unknown, path: string): Rec
   if (wellKnown !== undefined) return wellKnown;
   if (!isObject(value)) throw invalid(path, `expected a JSON object for ${typeName(type)} (got ${describe(value)})`);
   // protobufjs reads `Any` in its JSON form (`@type` and the packed message's fields) itself.
-  if (type.fullName === ".google.protobuf.Any") return value;
+  if (type.fullName === ".google.protobuf.Any") return anyFromJson(value, path);
   const object: Record<string, unknown> = {};
   const oneofs = new Map<string, string>();
   for (const [key, fieldValue] of Object.entries(value)) {
@@ -397,6 +395,22 @@ function messageFromJson(type: protobuf.Type, value: unknown, path: string): Rec
     object[field.name] = field.map ? mapFromJson(field, fieldValue, at) : field.repeated ? listFromJson(field, fieldValue, at) : valueFromJson(field, fieldValue, at);
   }
   return object;
+}
+
+/**
+ * protobufjs reads an `Any` from `{"@type": ..., ...the packed message's fields}`. Proto3 JSON
+ * writes a packed well-known type as `{"@type": ..., "value": <its JSON form>}`, which protobufjs
+ * would take for a field named value and silently send as an empty message: refused instead.
+ */
+const ANY_JSON_FORM_ONLY = new Set(["Timestamp", "Duration", "FieldMask", "Struct", "Value", "ListValue"].map((n) => `google.protobuf.${n}`));
+
+function anyFromJson(value: Record<string, unknown>, path: string): Record<string, unknown> {
+  const packed = typeof value["@type"] === "string" ? value["@type"].slice(value["@type"].lastIndexOf("/") + 1) : "";
+  // A wrapper's message form is {"value": ...} too, so it reads either way.
+  if (ANY_JSON_FORM_ONLY.has(packed) && Object.hasOwn(value, "value")) {
+    throw invalid(member(path, "value"), `an Any holding ${packed} is read in its message form here ({"@type": ..., "seconds": ..., "nanos": ...} for a Timestamp), not as {"@type": ..., "value": ...}`);
+  }
+  return value;
 }
 
 /** A singular google.protobuf.Value field, whose null is a value (a list's or map's null is their default). */
@@ -497,7 +511,6 @@ const EXPECTED: Readonly<Record<string, string>> = Object.freeze({
   float: "a number",
   bytes: "a base64 string",
 });
-
 
 // ---- loading --------------------------------------------------------------------------------------
 
