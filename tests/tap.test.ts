@@ -3,7 +3,6 @@
 // gets production's answers unchanged, the stream gets every exchange once, redacted, and a
 // request carrying x-parallax-replay is forwarded but not published.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,45 +11,12 @@ import { parseJsonl } from "@parallax/recording";
 import { groundTruthCase, natsServerBinary, startGroundTruthTarget, startNatsServer, type NatsServerHandle, type RunningTarget } from "@parallax/testkit";
 import { NatsBus } from "@parallax/transport";
 import { request } from "undici";
-import { PARALLAX_BIN, REPO, tempDir } from "./support/cli.js";
+import { tempDir } from "./support/cli.js";
+import { spawnCli, type Spawned } from "./support/shadow.js";
 
 const skip = natsServerBinary(process.env) === undefined ? "needs nats-server on PATH or NATS_SERVER_BIN (.ci/run installs it)" : false;
 const COUNT = 60;
 const SECRET = "tap-secret-token-0042";
-
-interface TapProcess {
-  readonly url: string;
-  stderr(): string;
-  stop(): Promise<number | null>;
-}
-
-function startTap(args: readonly string[]): Promise<TapProcess> {
-  const child = spawn(process.execPath, [PARALLAX_BIN, "tap", "--listen", "127.0.0.1:0", ...args], { cwd: REPO, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tap not listening after 15 s:\n${stderr}`)), 15_000);
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      const url = /parallax tap listening (http:\/\/\S+)/.exec(stderr)?.[1];
-      if (url !== undefined) {
-        clearTimeout(timer);
-        resolve({
-          url,
-          stderr: () => stderr,
-          async stop() {
-            child.kill("SIGTERM");
-            return exited;
-          },
-        });
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`tap exited with ${code}:\n${stderr}`));
-    });
-  });
-}
 
 /** Sends case n the way a client would, with a credential in a header and in the query. */
 async function send(base: string, n: number, extra: Record<string, string> = {}) {
@@ -66,7 +32,8 @@ async function send(base: string, n: number, extra: Record<string, string> = {})
 describe("parallax tap", { skip }, () => {
   let nats: NatsServerHandle;
   let production: RunningTarget;
-  let tap: TapProcess;
+  let tap: Spawned;
+  let tapUrl: string;
   let dir: Awaited<ReturnType<typeof tempDir>>;
   let exitCode: number | null;
   const answers: Array<{ status: number; body: string }> = [];
@@ -76,11 +43,12 @@ describe("parallax tap", { skip }, () => {
     nats = await startNatsServer({ env: process.env });
     production = await startGroundTruthTarget({ role: "production" });
     dir = await tempDir("tap");
-    tap = await startTap(["--upstream", production.url, "--nats", nats.url, "--stream", "shop", "--out", join(dir.path, "captured.jsonl")]);
-    for (let n = 0; n < COUNT; n++) answers.push(await send(tap.url, n));
+    tap = spawnCli(["tap", "--listen", "127.0.0.1:0", "--upstream", production.url, "--nats", nats.url, "--stream", "shop", "--out", join(dir.path, "captured.jsonl")]);
+    tapUrl = (await tap.waitFor(/parallax tap listening (http:\/\/\S+)/))[1] as string;
+    for (let n = 0; n < COUNT; n++) answers.push(await send(tapUrl, n));
     // A replayed request (Parallax's own traffic) is forwarded, never captured: no capture loops.
-    await send(tap.url, COUNT, { "x-parallax-replay": "run-1" });
-    exitCode = await tap.stop();
+    await send(tapUrl, COUNT, { "x-parallax-replay": "run-1" });
+    exitCode = await tap.stop("SIGTERM");
     // Read the stream through its shared durable consumer, as shadow agents will.
     const bus = await NatsBus.connect({ servers: nats.url, name: "tap-test", logger: silentLogger });
     try {
@@ -105,6 +73,7 @@ describe("parallax tap", { skip }, () => {
     }
   });
   after(async () => {
+    await tap?.stop("SIGKILL");
     await Promise.all([production?.close(), dir?.remove()]);
     await nats?.close();
   });

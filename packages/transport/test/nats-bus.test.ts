@@ -8,25 +8,10 @@ import { SUBJECTS, silentLogger, type Logger } from "@parallax/protocol";
 import { freePort, natsServerBinary, startNatsServer, type NatsServerHandle } from "@parallax/testkit";
 import { BusUnavailableError, NatsBus, RequestTimeoutError, SNAPSHOT_STREAM, type Bus } from "../src/index.js";
 import { busContract, bytes, eventually, sleep, text, uniqueRun } from "./bus-contract.js";
+import { recordingLogger, type LogLine } from "./recording-logger.js";
 
 const env = process.env;
 const SKIP = natsServerBinary(env) ? false : "nats-server not found: set NATS_SERVER_BIN or put nats-server on PATH";
-
-interface LogLine {
-  readonly level: string;
-  readonly msg: string | undefined;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-  const logger: Logger = {
-    debug: (_o, msg) => void lines.push({ level: "debug", msg }),
-    info: (_o, msg) => void lines.push({ level: "info", msg }),
-    warn: (_o, msg) => void lines.push({ level: "warn", msg }),
-    error: (_o, msg) => void lines.push({ level: "error", msg }),
-    child: () => logger,
-  };
-  return logger;
-}
 
 // One server for the contract tests; every test gets its own connection and unique subjects.
 let shared: NatsServerHandle | undefined;

@@ -9,6 +9,7 @@ import { silentLogger, type Logger } from "@parallax/protocol";
 import { natsServerBinary, startNatsServer, type NatsServerHandle } from "@parallax/testkit";
 import { NatsBus, TRAFFIC_MAX_ACK_PENDING, trafficStreamName, type Bus } from "../src/index.js";
 import { bytes, eventually, sleep, text, uniqueRun } from "./bus-contract.js";
+import { recordingLogger, type LogLine } from "./recording-logger.js";
 import { backlogBecomes, LONG_ACK_WAIT_MS, Received, trafficContract } from "./traffic-contract.js";
 
 const env = process.env;
@@ -16,22 +17,6 @@ const SKIP = natsServerBinary(env) ? false : "nats-server not found: set NATS_SE
 const ACK_WAIT_MS = 1_000;
 const HOUR_MS = 60 * 60 * 1000;
 const NS_PER_MS = 1e6;
-
-interface LogLine {
-  readonly level: string;
-  readonly msg: string | undefined;
-}
-
-function recordingLogger(lines: LogLine[]): Logger {
-  const logger: Logger = {
-    debug: (_o, msg) => void lines.push({ level: "debug", msg }),
-    info: (_o, msg) => void lines.push({ level: "info", msg }),
-    warn: (_o, msg) => void lines.push({ level: "warn", msg }),
-    error: (_o, msg) => void lines.push({ level: "error", msg }),
-    child: () => logger,
-  };
-  return logger;
-}
 
 // One server for the contract; every test uses its own stream.
 let shared: NatsServerHandle | undefined;
