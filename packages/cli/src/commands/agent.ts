@@ -25,13 +25,9 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
   }
   // An agent the server refuses a subject can never serve a run: say so and stop, rather than
   // log the refusal every heartbeat while coordinators wait for it.
-  let refused: string | undefined;
-  let stopOnRefusal: () => void = () => undefined;
-  const refusal = new Promise<void>((resolve) => (stopOnRefusal = resolve));
-  const bus = await connectNats(options, io.env, `parallax-agent ${name}`, false, logger, (message) => {
-    refused ??= message;
-    stopOnRefusal();
-  });
+  // The first refusal is the reason (aborting again changes nothing).
+  const refusal = new AbortController();
+  const bus = await connectNats(options, io.env, `parallax-agent ${name}`, false, logger, (message) => refusal.abort(message));
   await bus.probeReplyInbox();
   const agent = new Agent({
     bus,
@@ -50,10 +46,12 @@ export async function agentCommand(options: AgentCommandOptions, io: Io, logger:
   agent.start();
   const server = options.nats.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
   io.stderr.write(`parallax agent ${name} (v${VERSION}) connected to ${server}; allowed targets: ${allowlist.description}\n`);
-  await Promise.race([refusal, new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })))]);
+  const stop = AbortSignal.any([signal, refusal.signal]);
+  await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener("abort", () => resolve(), { once: true })));
   await agent.close();
   await bus.close();
-  if (refused !== undefined) {
+  if (refusal.signal.aborted) {
+    const refused = String(refusal.signal.reason);
     // A server that gives each agent its own reply inboxes refuses the default one.
     const hint = /"_INBOX\./.test(refused) && options.natsInboxPrefix === undefined ? `; if the server gives each agent its own inboxes, pass --nats-inbox-prefix (e.g. _INBOX_${name})` : "";
     throw new InfrastructureError(`NATS refused agent ${name}: ${refused}. Its credentials lack the agent role's rights (infra/nats-server.conf, AGENT)${hint}`);

@@ -35,10 +35,10 @@ const DURATION_TEXT = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 
 /**
  * A recorded value of a well-known type in its special JSON form, as the message form fromObject
- * takes; undefined when `type` has none or `value` is already written in the message form (an
- * object for a Timestamp, Duration, FieldMask or wrapper: recordings made before the special forms
- * were read keep working). Struct, Value and ListValue have no other form: any JSON object, any
- * JSON value, any JSON array.
+ * takes. A value already written in the message form (an object, as recordings made before the
+ * special forms were read have it) reads too: a Timestamp or Duration checked against its range
+ * here, a FieldMask or wrapper left to the caller (undefined), as is any type without a special
+ * form. Struct, Value and ListValue have no other form: any JSON object, value or array.
  */
 export function wellKnownFromJson(type: protobuf.Type, value: unknown, path: string, scalar: ScalarFromJson): Record<string, unknown> | undefined {
   const name = type.fullName;
